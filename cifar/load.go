@@ -1,0 +1,278 @@
+package cifar
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// Dataset is CIFAR-10 as keras.datasets.cifar10.load_data() returns it: 50,000 training and
+// 10,000 test images with their labels, plus the class names and where the data came from.
+type Dataset struct {
+	Train      *Split
+	Test       *Split
+	ClassNames []string // from batches.meta; the official order, as in ClassNames
+	Source     Source
+}
+
+// Source tells where a Dataset was loaded from.
+type Source struct {
+	Origin    string        // "argument", "CIFAR10_DIR", "cache" or "download": how the folder was chosen
+	Layout    Layout        // the batch files that were found
+	FlatCache string        // the flat cache file the data was read from, or "" if decoded from the batches
+	Elapsed   time.Duration // time spent loading
+}
+
+// String describes the source in one line, for the first cell of a lab.
+func (s Source) String() string {
+	from := ""
+	if s.FlatCache != "" {
+		from = fmt.Sprintf(", read back from the flat cache %s", s.FlatCache)
+	}
+	return fmt.Sprintf("CIFAR-10 %s (folder from %s)%s in %v", s.Layout, s.Origin, from, s.Elapsed.Round(time.Millisecond))
+}
+
+// Options configure Load. The zero value loads from CIFAR10_DIR or the per-user cache,
+// downloading the official archive there if needed, and uses the flat cache.
+type Options struct {
+	// Dir is the data folder. If empty, the environment variable CIFAR10_DIR is used, and if that is
+	// empty too, the folder "cifar10" in CacheDir, where the official archive is downloaded when
+	// it is missing. An explicitly given folder is never downloaded into.
+	Dir string
+	// CacheDir is the per-user cache folder for the download and the flat cache.
+	// If empty, DefaultCacheDir() is used.
+	CacheDir string
+	// NoDownload makes Load fail instead of downloading when the cache holds no data.
+	NoDownload bool
+	// Archive is what to download when the cache holds no data; the zero value means
+	// OfficialPython. Set it to use a mirror (with the official checksum).
+	Archive Archive
+	// NoFlatCache disables reading and writing the flat cache file.
+	NoFlatCache bool
+	// Progress receives progress lines (download, which layout was found, flat cache use).
+	// nil means silent.
+	Progress io.Writer
+}
+
+// EnvDataDir is the environment variable that points at a folder holding CIFAR-10.
+const EnvDataDir = "CIFAR10_DIR"
+
+// EnvCacheDir is the environment variable that overrides the per-user cache folder.
+const EnvCacheDir = "CIFARLAB_CACHE_DIR"
+
+// DefaultCacheDir returns the per-user cache folder of cifarlab: $CIFARLAB_CACHE_DIR if set, else
+// "cifarlab" inside the user cache folder (~/.cache/cifarlab on Linux).
+func DefaultCacheDir() (string, error) {
+	if d := os.Getenv(EnvCacheDir); d != "" {
+		return d, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("cifar: no per-user cache folder (set %s): %w", EnvCacheDir, err)
+	}
+	return filepath.Join(base, "cifarlab"), nil
+}
+
+// LoadData is the counterpart of keras.datasets.cifar10.load_data(): it loads the training and
+// test sets with the default Options, printing progress to standard output.
+func LoadData() (train, test *Split, err error) {
+	ds, err := Load(context.Background(), Options{Progress: os.Stdout})
+	if err != nil {
+		return nil, nil, err
+	}
+	return ds.Train, ds.Test, nil
+}
+
+// Load finds, downloads if needed, and loads CIFAR-10 according to opts.
+func Load(ctx context.Context, opts Options) (*Dataset, error) {
+	start := time.Now()
+	progress := opts.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	cacheDir := opts.CacheDir
+	if cacheDir == "" && (!opts.NoFlatCache || (opts.Dir == "" && os.Getenv(EnvDataDir) == "")) {
+		var err error
+		if cacheDir, err = DefaultCacheDir(); err != nil {
+			return nil, err
+		}
+	}
+	dir, origin := opts.Dir, "argument"
+	if dir == "" {
+		dir, origin = os.Getenv(EnvDataDir), EnvDataDir
+	}
+	if dir == "" {
+		dir, origin = filepath.Join(cacheDir, "cifar10"), "cache"
+	}
+	layout, err := FindLayout(dir)
+	if err != nil && origin == "cache" && !opts.NoDownload {
+		fmt.Fprintf(progress, "CIFAR-10 is not in %s yet: downloading it there\n", dir)
+		archive := opts.Archive
+		if archive == (Archive{}) {
+			archive = OfficialPython
+		}
+		if _, derr := Download(ctx, archive, dir, progress); derr != nil {
+			return nil, derr
+		}
+		origin = "download"
+		layout, err = FindLayout(dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "Found CIFAR-10 %s\n", layout)
+
+	var flatPath string
+	if !opts.NoFlatCache {
+		if flatPath, err = flatCachePath(cacheDir, layout); err != nil {
+			return nil, err
+		}
+		if ds, err := readFlatCache(flatPath); err == nil {
+			ds.Source = Source{Origin: origin, Layout: layout, FlatCache: flatPath, Elapsed: time.Since(start)}
+			fmt.Fprintf(progress, "Read the decoded data back from the flat cache %s\n", flatPath)
+			return ds, nil
+		} else if !os.IsNotExist(err) {
+			fmt.Fprintf(progress, "Ignoring the flat cache: %v\n", err)
+		}
+	}
+
+	ds, err := LoadLayout(ctx, layout)
+	if err != nil {
+		return nil, err
+	}
+	ds.Source = Source{Origin: origin, Layout: layout}
+	if flatPath != "" {
+		if err := writeFlatCache(flatPath, ds); err != nil {
+			fmt.Fprintf(progress, "Could not write the flat cache (loading still works, just slower): %v\n", err)
+		}
+	}
+	ds.Source.Elapsed = time.Since(start)
+	return ds, nil
+}
+
+// LoadLayout decodes the batch files of a layout found by FindLayout. It reads the files with a
+// few reusable buffers and converts them to [N,32,32,3] on all cores, so that peak memory stays
+// close to the size of the decoded data.
+func LoadLayout(ctx context.Context, l Layout) (*Dataset, error) {
+	meta, err := os.ReadFile(l.MetaFile)
+	if err != nil {
+		return nil, fmt.Errorf("cifar: %w", err)
+	}
+	decode, decodeMeta := decodePythonBatch, decodePythonMeta
+	if l.Format == Binary {
+		decode, decodeMeta = decodeBinaryBatch, decodeBinaryMeta
+	}
+	names, err := decodeMeta(l.MetaFile, meta)
+	if err != nil {
+		return nil, err
+	}
+	train, err := loadSplit(ctx, "train", l.TrainFiles, decode)
+	if err != nil {
+		return nil, err
+	}
+	test, err := loadSplit(ctx, "test", []string{l.TestFile}, decode)
+	if err != nil {
+		return nil, err
+	}
+	return &Dataset{Train: train, Test: test, ClassNames: names}, nil
+}
+
+// loadSplit reads files in order and transposes them into one contiguous split.
+//
+// Files are read and parsed one after the other (parsing only locates the pixel bytes, so it is
+// quick, and it tells how many images each file holds, hence where they go); the transposition,
+// which is most of the work, runs on GOMAXPROCS workers. Each file buffer is reused once its
+// images are converted, so at most workers+1 files are in memory next to the output.
+func loadSplit(ctx context.Context, name string, files []string, decode func(string, []byte) (rawBatch, error)) (*Split, error) {
+	// Upper bound of the image count from the file sizes, to allocate the output once.
+	capacity := 0
+	for _, f := range files {
+		info, err := os.Stat(f)
+		if err != nil {
+			return nil, fmt.Errorf("cifar: %w", err)
+		}
+		capacity += int(info.Size()) / ImageSize
+	}
+	images := make([]uint8, 0, capacity*ImageSize)
+	labels := make([]uint8, 0, capacity)
+
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(files)))
+	free := make(chan []byte, workers+1)
+	for range workers + 1 {
+		free <- nil
+	}
+	type job struct {
+		buf   []byte
+		batch rawBatch
+		dst   []uint8
+	}
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				j.batch.transposeInto(j.dst)
+				free <- j.buf
+			}
+		})
+	}
+	finish := func(err error) (*Split, error) {
+		close(jobs)
+		wg.Wait()
+		if err != nil {
+			return nil, err
+		}
+		return &Split{Name: name, Images: images, Labels: labels}, nil
+	}
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return finish(fmt.Errorf("cifar: loading %s: %w", f, err))
+		}
+		buf, err := readInto(<-free, f)
+		if err != nil {
+			free <- buf
+			return finish(err)
+		}
+		b, err := decode(f, buf)
+		if err != nil {
+			free <- buf
+			return finish(err)
+		}
+		if len(labels)+b.count > capacity {
+			free <- buf
+			return finish(batchErrorf(f, -1, "holds more images (%d) than its size allows", b.count))
+		}
+		at := len(labels)
+		images = images[:(at+b.count)*ImageSize]
+		labels = append(labels, b.labels...)
+		jobs <- job{buf: buf, batch: b, dst: images[at*ImageSize:]}
+	}
+	return finish(nil)
+}
+
+// readInto reads a whole file into buf, growing it if needed.
+func readInto(buf []byte, path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return buf, fmt.Errorf("cifar: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return buf, fmt.Errorf("cifar: %w", err)
+	}
+	size := int(info.Size())
+	if cap(buf) < size {
+		buf = make([]byte, size)
+	}
+	buf = buf[:size]
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return buf, fmt.Errorf("cifar: reading %s (%d bytes): %w", path, size, err)
+	}
+	return buf, nil
+}

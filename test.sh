@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test of cifarlab, installing what the tests need first.
+# Real-data tests run when CIFAR10_DIR points at a CIFAR-10 folder (.ci/run sets it).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v go >/dev/null; then
+  echo "test.sh: Go 1.26 or later is required (https://go.dev/dl/)" >&2
+  exit 1
+fi
+# Debian's Python with numpy cross-checks our pickles against Python's own reader.
+if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing python3-numpy"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy >/dev/null
+  else
+    echo "test.sh: /usr/bin/python3 with numpy not found; the pickle cross-check will be skipped (apt-get install python3-numpy)" >&2
+  fi
+fi
+
+go mod download
+go vet ./...
+go test -count=1 -timeout 45m ./...
+# A short fuzzing run of the pickle reader on top of its seed corpus.
+go test -run '^$' -fuzz FuzzDecodePythonBatch -fuzztime "${FUZZTIME:-15s}" -fuzzminimizetime 2s ./cifar
