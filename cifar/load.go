@@ -34,7 +34,7 @@ func (s Source) String() string {
 	if s.FlatCache != "" {
 		from = fmt.Sprintf(", read back from the flat cache %s", s.FlatCache)
 	}
-	return fmt.Sprintf("CIFAR-10 %s (folder from %s)%s in %v", s.Layout, s.Origin, from, s.Elapsed.Round(time.Millisecond))
+	return fmt.Sprintf("CIFAR-10 %s (folder from %s)%s in %.1f ms", s.Layout, s.Origin, from, float64(s.Elapsed.Microseconds())/1000)
 }
 
 // Options configure Load. The zero value loads from CIFAR10_DIR or the per-user cache,
