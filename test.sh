@@ -8,13 +8,14 @@ if ! command -v go >/dev/null; then
   echo "test.sh: Go 1.26 or later is required (https://go.dev/dl/)" >&2
   exit 1
 fi
-# Debian's Python with numpy cross-checks our pickles against Python's own reader.
-if ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+# Debian's Python with numpy and scikit-learn cross-checks our pickles against Python's own
+# reader and our classification reports against scikit-learn's.
+if ! /usr/bin/python3 -c 'import numpy, sklearn' 2>/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "test.sh: installing python3-numpy"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy >/dev/null
+    echo "test.sh: installing python3-numpy and python3-sklearn"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy python3-sklearn >/dev/null
   else
-    echo "test.sh: /usr/bin/python3 with numpy not found; the pickle cross-check will be skipped (apt-get install python3-numpy)" >&2
+    echo "test.sh: /usr/bin/python3 with numpy and sklearn not found; the Python cross-checks will be skipped (apt-get install python3-numpy python3-sklearn)" >&2
   fi
 fi
 
