@@ -24,3 +24,7 @@ go vet ./...
 go test -count=1 -timeout 45m ./...
 # A short fuzzing run of the pickle reader on top of its seed corpus.
 go test -run '^$' -fuzz FuzzDecodePythonBatch -fuzztime "${FUZZTIME:-15s}" -fuzzminimizetime 2s ./cifar
+
+# The notebooks: kernel set-up (idempotent; installs Debian packages when run as root), every
+# notebook executed in quick mode on the GoNB kernel, PDF export and checks of the PDFs.
+notebooks/test.sh

@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# Sets up everything the cifarlab notebooks need, once per user and machine:
+#   - Jupyter (nbconvert, jupyter_client, the classic notebook server): Debian packages where
+#     apt-get works (as root, or with password-less sudo), else JupyterLab through pip;
+#   - the Go tools of the GoNB kernel, pinned in kernel-setup/tools/go.mod (gonb, gopls,
+#     goimports), built into a per-user bin folder;
+#   - the GoNB kernel ("gonb"), registered with Jupyter through a wrapper that puts that bin folder
+#     and Go on PATH, whatever PATH Jupyter itself was started with;
+#   - what the PDF export needs: Chromium, MathJax (libjs-mathjax), poppler-utils, fonts.
+# It is idempotent: a second run checks, finds everything in place and changes nothing.
+#
+# Usage: kernel-setup/setup.sh           set up (or check that all is in place)
+#        kernel-setup/setup.sh --check   only check; say what is missing; exit 1 if anything is
+#        kernel-setup/setup.sh --with-tex  also install XeLaTeX + pandoc for `nbconvert --to pdf`
+#                                          (large; the Chromium PDF export does not need it)
+# Environment:
+#   CIFARLAB_TOOLS_DIR  where the Go tools go (default ${XDG_DATA_HOME:-~/.local/share}/cifarlab/gonb-tools)
+#   JUPYTER_DATA_DIR    Jupyter's data folder, as Jupyter itself reads it (kernels/gonb goes there)
+#   CIFARLAB_JUPYTER    auto (default), apt or pip: how to install Jupyter when it is missing
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MODE=setup
+WITH_TEX=0
+for arg in "$@"; do
+  case "$arg" in
+    --check) MODE=check ;;
+    --with-tex) WITH_TEX=1 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+TOOLS_DIR=${CIFARLAB_TOOLS_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/cifarlab/gonb-tools}
+BIN="$TOOLS_DIR/bin"
+STAMP="$TOOLS_DIR/stamp"
+
+MISSING=()   # plain-words descriptions of what is missing (check mode), or failed (setup mode)
+ok()      { printf '  ok       %s\n' "$*"; }
+doing()   { printf '  install  %s\n' "$*"; }
+missing() { MISSING+=("$*"); printf '  MISSING  %s\n' "$*"; }
+info()    { printf '  note     %s\n' "$*"; }
+die()     { echo "setup.sh: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Debian packages.
+JUPYTER_PACKAGES=(jupyter-nbconvert jupyter-client jupyter-notebook python3-ipykernel)
+PDF_PACKAGES=(
+  chromium libjs-mathjax fonts-mathjax libjs-requirejs  # HTML -> PDF, offline
+  poppler-utils fonts-dejavu-core fonts-liberation      # PDF checks, fonts
+)
+TEX_PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc)
+
+have_deb() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
+have_apt() { command -v apt-get >/dev/null && command -v dpkg-query >/dev/null; }
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo "$@"
+  else return 1
+  fi
+}
+can_root() { [ "$(id -u)" = 0 ] || { command -v sudo >/dev/null && sudo -n true 2>/dev/null; }; }
+
+apt_install() { # packages...
+  local want=()
+  for p in "$@"; do have_deb "$p" || want+=("$p"); done
+  [ ${#want[@]} = 0 ] && return 0
+  if [ "$MODE" = check ]; then
+    missing "Debian packages not installed: ${want[*]}: run kernel-setup/setup.sh"
+    return 0
+  fi
+  if ! can_root; then
+    missing "Debian packages not installed: ${want[*]}: run  sudo apt-get install ${want[*]}"
+    return 0
+  fi
+  doing "Debian packages: ${want[*]}"
+  # Update the package lists when they were not updated in the last day (apt's cache file is
+  # rewritten by each update), and once more when the install fails anyway.
+  if [ -z "$(find /var/cache/apt/pkgcache.bin -mmin -1440 2>/dev/null)" ]; then
+    as_root apt-get update -qq || echo "setup.sh: apt-get update failed; trying the install anyway" >&2
+  fi
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null; then
+    as_root apt-get update -qq || true
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null \
+      || missing "apt-get install ${want[*]} failed"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Jupyter: a jupyter command with nbconvert and a notebook server (classic or JupyterLab), found
+# the way notebooks/nbrun finds it: $JUPYTER, `jupyter` on PATH, Debian's, pip's --user one.
+find_jupyter() {
+  local j v
+  for j in "${JUPYTER:-}" "$(command -v jupyter 2>/dev/null || true)" /usr/bin/jupyter "$HOME/.local/bin/jupyter"; do
+    [ -n "$j" ] && [ -x "$j" ] || continue
+    # `jupyter X` runs the script jupyter-X found next to jupyter or on PATH.
+    has_sub "$j" nbconvert && { has_sub "$j" notebook || has_sub "$j" lab; } || continue
+    v=$(PYDEVD_DISABLE_FILE_VALIDATION=1 "$j" --version 2>/dev/null) || continue
+    if grep -Eq '^nbconvert +: [0-9]' <<<"$v"; then
+      echo "$j"
+      return 0
+    fi
+  done
+  return 1
+}
+
+has_sub() { [ -x "$(dirname "$1")/jupyter-$2" ] || command -v "jupyter-$2" >/dev/null; }
+
+pypi_reachable() {
+  command -v python3 >/dev/null &&
+    timeout 30 python3 -m pip index versions --retries 0 --timeout 5 jupyterlab >/dev/null 2>&1
+}
+
+step_jupyter() {
+  if JUPYTER_BIN=$(find_jupyter); then
+    ok "Jupyter: $JUPYTER_BIN"
+    return 0
+  fi
+  JUPYTER_BIN=""
+  if [ "$MODE" = check ]; then
+    missing "Jupyter (nbconvert and the notebook server) not found: run kernel-setup/setup.sh"
+    return 0
+  fi
+  local how=${CIFARLAB_JUPYTER:-auto}
+  if [ "$how" = auto ]; then
+    if pypi_reachable; then how=pip; elif have_apt; then how=apt; else how=pip; fi
+  fi
+  if [ "$how" = pip ]; then
+    doing "JupyterLab and nbconvert through pip (--user)"
+    python3 -m pip install --user --quiet jupyterlab nbconvert \
+      || missing "pip install --user jupyterlab nbconvert failed (is PyPI reachable? on Debian: CIFARLAB_JUPYTER=apt)"
+  else
+    apt_install "${JUPYTER_PACKAGES[@]}"
+  fi
+  if JUPYTER_BIN=$(find_jupyter); then
+    ok "Jupyter: $JUPYTER_BIN"
+  else
+    JUPYTER_BIN=""
+    missing "Jupyter (nbconvert and the notebook server) still not found or not working after installing it"
+  fi
+}
+
+chromium_bin() {
+  local c
+  for c in "${CHROMIUM:-}" chromium chromium-browser google-chrome google-chrome-stable; do
+    [ -n "$c" ] && command -v "$c" >/dev/null && { command -v "$c"; return 0; }
+  done
+  echo ""
+}
+
+# ---------------------------------------------------------------------------------------------
+# Go tools, pinned in tools/go.mod.
+GO_BIN=""
+step_go() {
+  GO_BIN=$(command -v go || true)
+  [ -n "$GO_BIN" ] || { missing "go not found on PATH: install Go 1.26 (https://go.dev/dl/)"; return 0; }
+  local v
+  v=$(go env GOVERSION)
+  case "$v" in
+    go1.2[6-9]*|go1.[3-9][0-9]*) ok "Go: $v ($(go env GOROOT))" ;;
+    *) missing "Go $v is too old: cifarlab and kernel-setup/tools need Go 1.26 or later (https://go.dev/dl/)"; GO_BIN="" ;;
+  esac
+}
+
+tools_stamp() {
+  # What the installed tools were built from: the pinned module files and the Go version.
+  { cat "$HERE/tools/go.mod" "$HERE/tools/go.sum"; go env GOVERSION GOOS GOARCH; } | sha256sum | cut -d' ' -f1
+}
+
+step_tools() {
+  [ -n "$GO_BIN" ] || return 0
+  local want
+  want=$(tools_stamp)
+  if [ -x "$BIN/gonb" ] && [ -x "$BIN/gopls" ] && [ -x "$BIN/goimports" ] \
+     && [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then
+    ok "Go tools gonb, gopls, goimports (kernel-setup/tools/go.mod) in $BIN"
+    return 0
+  fi
+  if [ "$MODE" = check ]; then
+    missing "Go tools gonb/gopls/goimports not built from kernel-setup/tools/go.mod in $BIN: run kernel-setup/setup.sh"
+    return 0
+  fi
+  doing "Go tools gonb, gopls, goimports into $BIN (a few minutes the first time)"
+  mkdir -p "$BIN"
+  # `go install tool` builds every `tool` directive of the tools module; GOWORK=off keeps a
+  # go.work above this folder out of it.
+  if (cd "$HERE/tools" && GOWORK=off GOBIN="$BIN" go install tool); then
+    echo "$want" > "$STAMP"
+  else
+    missing "building the Go tools failed (see above)"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# The GoNB kernel.
+KERNEL_DIR=""
+wrapper_text() {
+  local goroot
+  goroot=$(go env GOROOT)
+  cat <<EOF
+#!/bin/sh
+# Written by cifarlab kernel-setup/setup.sh (do not edit; rerun it instead).
+# Starts the GoNB kernel with its Go tools (gopls, goimports) and Go itself on PATH, whatever PATH
+# Jupyter was started with.
+PATH='$BIN':'$goroot/bin':"\$PATH"
+export PATH
+exec '$BIN/gonb' "\$@"
+EOF
+}
+
+kernel_ok() { # wrapper path
+  local w=$1 kj=$KERNEL_DIR/kernel.json
+  [ -f "$kj" ] && [ -x "$w" ] && [ "$(cat "$w")" = "$(wrapper_text)" ] || return 1
+  "$PY" - "$kj" "$w" <<'EOF'
+import json, sys
+k = json.load(open(sys.argv[1]))
+sys.exit(0 if k.get("argv", [])[:3] == [sys.argv[2], "--kernel", "{connection_file}"] and k.get("language") == "go" else 1)
+EOF
+}
+
+step_kernel() {
+  [ -n "${JUPYTER_BIN:-}" ] && [ -n "$GO_BIN" ] || { missing "gonb kernel not installed (Jupyter or Go is missing first): run kernel-setup/setup.sh"; return 0; }
+  local data_dir
+  data_dir=$(PYDEVD_DISABLE_FILE_VALIDATION=1 "$JUPYTER_BIN" --data-dir)
+  KERNEL_DIR="$data_dir/kernels/gonb"
+  local w="$KERNEL_DIR/gonb-kernel.sh"
+  if kernel_ok "$w"; then
+    ok "GoNB kernel \"gonb\" in $KERNEL_DIR (starts $BIN/gonb through gonb-kernel.sh)"
+    return 0
+  fi
+  if [ "$MODE" = check ]; then
+    missing "gonb kernel not installed (or not pointing at $BIN): run kernel-setup/setup.sh"
+    return 0
+  fi
+  [ -x "$BIN/gonb" ] || { missing "gonb kernel not installed: $BIN/gonb was not built"; return 0; }
+  doing "GoNB kernel into $KERNEL_DIR"
+  # gonb --install writes kernel.json and the logo, and insists that gopls and goimports are on
+  # PATH. Then kernel.json's argv[0] becomes the wrapper that sets PATH for the kernel.
+  PATH="$BIN:$(go env GOROOT)/bin:$PATH" JUPYTER_DATA_DIR="$data_dir" "$BIN/gonb" --install >/dev/null 2>&1 \
+    || PATH="$BIN:$(go env GOROOT)/bin:$PATH" JUPYTER_DATA_DIR="$data_dir" "$BIN/gonb" --install \
+    || { missing "gonb --install failed (see above)"; return 0; }
+  wrapper_text > "$w.tmp" && chmod 755 "$w.tmp" && mv "$w.tmp" "$w"
+  "$PY" - "$KERNEL_DIR/kernel.json" "$w" <<'EOF'
+import json, sys
+path, wrapper = sys.argv[1], sys.argv[2]
+k = json.load(open(path))
+k["argv"][0] = wrapper
+with open(path + ".tmp", "w") as f:
+    json.dump(k, f, indent=1)
+    f.write("\n")
+import os
+os.replace(path + ".tmp", path)
+EOF
+  if kernel_ok "$w" && "$JUPYTER_BIN" kernelspec list 2>/dev/null | grep -q '^ *gonb '; then
+    ok "GoNB kernel \"gonb\" in $KERNEL_DIR"
+  else
+    missing "gonb kernel installed in $KERNEL_DIR but Jupyter does not list it"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# PDF export.
+step_pdf() {
+  local c
+  if have_apt; then apt_install "${PDF_PACKAGES[@]}"; fi
+  c=$(chromium_bin)
+  if [ -n "$c" ]; then ok "Chromium: $c"; else missing "Chromium not found: run kernel-setup/setup.sh"; fi
+  if [ -f /usr/share/javascript/mathjax/MathJax.js ]; then ok "MathJax: /usr/share/javascript/mathjax (offline)"
+  else info "MathJax not installed locally (libjs-mathjax): formulas in PDFs stay as TeX source"; fi
+  for b in pdftotext pdftoppm; do
+    command -v "$b" >/dev/null || missing "$b not found (poppler-utils): run kernel-setup/setup.sh"
+  done
+  if command -v xelatex >/dev/null && command -v pandoc >/dev/null; then
+    ok "XeLaTeX and pandoc: nbconvert --to pdf available too"
+  else
+    info "no XeLaTeX/pandoc: the LaTeX export (nbconvert --to pdf) is skipped; the Chromium PDF export does not need it (setup.sh --with-tex installs it)"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+t0=$(date +%s)
+echo "kernel-setup: $([ "$MODE" = check ] && echo checking || echo setting up) the GoNB notebook tools"
+if [ "$MODE" = setup ] && have_apt && [ "$WITH_TEX" = 1 ]; then apt_install "${TEX_PACKAGES[@]}"; fi
+step_jupyter
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3)
+step_go
+step_tools
+step_kernel
+step_pdf
+
+if [ ${#MISSING[@]} -gt 0 ]; then
+  echo "kernel-setup: NOT ready; missing:" >&2
+  printf '  - %s\n' "${MISSING[@]}" >&2
+  exit 1
+fi
+echo "kernel-setup: everything is in place ($(( $(date +%s) - t0 ))s)"

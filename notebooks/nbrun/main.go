@@ -1,0 +1,312 @@
+// Command nbrun executes cifarlab's GoNB notebooks headless, fails on any cell that failed
+// (GoNB reports panics and non-zero exits as successful executions), checks that each notebook
+// showed its charts, and exports it to PDF (nbconvert HTML printed by headless Chromium).
+//
+//	go run ./notebooks/nbrun [flags] NOTEBOOK.ipynb...
+//
+// For each notebook it writes, into -out (default: out/ beside the notebook):
+//
+//	NAME.ipynb       the executed notebook, outputs included
+//	NAME.log         nbconvert's and the kernel's log
+//	NAME.html        the HTML export (with -pdf)
+//	NAME.pdf         the PDF to hand in (with -pdf), and NAME-page-N.png, its pages
+//	NAME-latex.pdf   nbconvert's own LaTeX PDF (with -latex, where XeLaTeX is installed)
+//
+// A notebook states what it must produce in its metadata:
+//
+//	"cifarlab": {"min_images": 3, "pdf_contains": ["Test accuracy"], "cell_timeout_s": 900}
+//
+// and a cell may require its own charts with cell metadata {"cifarlab": {"min_images": 1}}.
+// Cells tagged "raises-exception" may fail. The notebooks run with their folder as working
+// directory and, with -quick (or CIFARLAB_QUICK=1 in the environment), with CIFARLAB_QUICK=1, which
+// they read to train on a subset for few epochs.
+//
+// Exit status: 0 when every notebook passed, 1 when any failed, 2 for bad usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Options are nbrun's flags.
+type Options struct {
+	Out         string        // output folder; "" means out/ beside each notebook
+	Quick       bool          // set CIFARLAB_QUICK=1 for the notebooks
+	NoExec      bool          // check and export the notebooks as they are
+	PDF         bool          // export to PDF through Chromium and check it
+	LaTeX       bool          // also nbconvert --to pdf, where XeLaTeX is installed
+	MinImages   int           // -1: from the notebook's metadata
+	Contains    []string      // strings the PDF must contain
+	CellTimeout time.Duration // per cell; 0: metadata, else the default
+	Timeout     time.Duration // per notebook execution; 0: none
+	Kernel      string        // kernel name
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ", ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("nbrun", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o Options
+	var contains stringList
+	fs.StringVar(&o.Out, "out", "", "folder for the executed notebooks, logs, HTML, PDFs and page PNGs (default: out/ beside each notebook)")
+	fs.BoolVar(&o.Quick, "quick", quickFromEnv(), "quick mode: run the notebooks with CIFARLAB_QUICK=1 (a subset, few epochs); default from $CIFARLAB_QUICK")
+	fs.BoolVar(&o.NoExec, "no-exec", false, "do not execute: check (and export) notebooks that were executed already")
+	fs.BoolVar(&o.PDF, "pdf", false, "export each notebook to PDF (nbconvert HTML printed by headless Chromium) and check the PDF")
+	fs.BoolVar(&o.LaTeX, "latex", false, "also export with nbconvert --to pdf (XeLaTeX); skipped with a message where XeLaTeX is not installed")
+	fs.IntVar(&o.MinImages, "min-images", -1, "images (charts) each notebook must show (default: its metadata cifarlab.min_images)")
+	fs.Var(&contains, "contains", "a string the PDF must contain (repeatable; the notebook's headings and metadata cifarlab.pdf_contains are checked too)")
+	fs.DurationVar(&o.CellTimeout, "cell-timeout", 0, "time a cell may run (default: metadata cifarlab.cell_timeout_s, else 10m in quick mode, 2h otherwise)")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "time a whole notebook may run (default: no limit)")
+	fs.StringVar(&o.Kernel, "kernel", "gonb", "Jupyter kernel to run the notebooks with")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: nbrun [flags] NOTEBOOK.ipynb...\n\nExecutes GoNB notebooks headless, fails on any failed cell or missing chart, exports PDFs.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o.Contains = contains
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	passed, failed := 0, 0
+	for _, nbPath := range fs.Args() {
+		res, err := RunNotebook(ctx, nbPath, o, stdout)
+		if err != nil {
+			failed++
+			fmt.Fprintf(stdout, "FAIL %s\n  %s\n", nbPath, strings.ReplaceAll(err.Error(), "\n", "\n  "))
+			continue
+		}
+		passed++
+		fmt.Fprintf(stdout, "PASS %s: %s\n", nbPath, res)
+	}
+	fmt.Fprintf(stdout, "nbrun: %d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func quickFromEnv() bool {
+	v := os.Getenv("CIFARLAB_QUICK")
+	return v != "" && v != "0" && !strings.EqualFold(v, "false")
+}
+
+// Result tells what RunNotebook produced.
+type Result struct {
+	Executed  string        // the executed notebook
+	ExecTime  time.Duration // time nbconvert took to execute it
+	Scan      Scan
+	HTML, PDF string   // with -pdf
+	Pages     []string // PNG renderings of the PDF's pages
+	LaTeXPDF  string   // with -latex, where available
+	Notes     []string // things skipped
+}
+
+func (r *Result) String() string {
+	var parts []string
+	if r.ExecTime > 0 {
+		parts = append(parts, fmt.Sprintf("executed in %.1fs", r.ExecTime.Seconds()))
+	}
+	parts = append(parts, fmt.Sprintf("%d/%d code cells ran, %d image(s)", r.Scan.Executed, r.Scan.Cells, r.Scan.Images))
+	if r.PDF != "" {
+		parts = append(parts, fmt.Sprintf("PDF %s (%d page(s))", r.PDF, len(r.Pages)))
+	}
+	if r.LaTeXPDF != "" {
+		parts = append(parts, "LaTeX PDF "+r.LaTeXPDF)
+	}
+	s := strings.Join(parts, ", ")
+	for _, n := range r.Notes {
+		s += "\n  note: " + n
+	}
+	return s
+}
+
+// RunNotebook executes one notebook (unless NoExec), checks its outputs and, with PDF, exports
+// and checks its PDF. Progress lines go to progress.
+func RunNotebook(ctx context.Context, nbPath string, o Options, progress io.Writer) (*Result, error) {
+	src, err := ReadNotebook(nbPath)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := src.Expect()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", nbPath, err)
+	}
+	if o.MinImages >= 0 {
+		exp.MinImages = o.MinImages
+	}
+	absNB, err := filepath.Abs(nbPath)
+	if err != nil {
+		return nil, err
+	}
+	outDir := o.Out
+	if outDir == "" {
+		outDir = filepath.Join(filepath.Dir(absNB), "out")
+	}
+	if outDir, err = filepath.Abs(outDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, err
+	}
+	name := strings.TrimSuffix(filepath.Base(absNB), ".ipynb")
+	logPath := filepath.Join(outDir, name+".log")
+	executed := filepath.Join(outDir, name+".ipynb")
+	res := &Result{Executed: executed}
+
+	var jupyter string
+	if !o.NoExec || o.PDF || o.LaTeX {
+		if jupyter, err = findJupyter(); err != nil {
+			return nil, err
+		}
+	}
+	if o.NoExec {
+		if executed != absNB {
+			if err := copyFile(executed, absNB); err != nil {
+				return nil, err
+			}
+		}
+		os.Remove(logPath)
+	} else {
+		if executed == absNB {
+			return nil, fmt.Errorf("-out %s would overwrite the notebook itself: choose another folder", outDir)
+		}
+		os.Remove(logPath)
+		os.Remove(executed)
+		fmt.Fprintf(progress, "nbrun: executing %s (kernel %s%s), log in %s\n", nbPath, o.Kernel, map[bool]string{true: ", quick mode"}[o.Quick], logPath)
+		start := time.Now()
+		if err := execute(ctx, jupyter, absNB, outDir, name, logPath, exp, o); err != nil {
+			return nil, err
+		}
+		res.ExecTime = time.Since(start)
+	}
+
+	if err := fixLanguageInfo(executed); err != nil {
+		return nil, err
+	}
+	nb, err := ReadNotebook(executed)
+	if err != nil {
+		return nil, err
+	}
+	res.Scan = Check(nb, exp)
+	if len(res.Scan.Problems) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d problem(s) in the executed notebook %s:", len(res.Scan.Problems), executed)
+		for _, p := range res.Scan.Problems {
+			b.WriteString("\n- ")
+			b.WriteString(strings.ReplaceAll(p.String(), "\n", "\n  "))
+		}
+		return nil, errors.New(b.String())
+	}
+	if !o.PDF && !o.LaTeX {
+		return res, nil
+	}
+
+	want := append(append(src.Headings(), exp.PDFContains...), o.Contains...)
+	if o.PDF {
+		chromium, err := findChromium()
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(progress, "nbrun: exporting %s to PDF\n", executed)
+		if res.HTML, err = exportHTML(ctx, jupyter, executed, outDir, name, logPath); err != nil {
+			return nil, err
+		}
+		pdf := filepath.Join(outDir, name+".pdf")
+		if err := printPDF(ctx, chromium, res.HTML, pdf, logPath); err != nil {
+			return nil, err
+		}
+		res.PDF = pdf
+		if res.Pages, err = CheckPDF(pdf, want, filepath.Join(outDir, name+"-page")); err != nil {
+			return nil, err
+		}
+	}
+	if o.LaTeX {
+		if ok, why := latexAvailable(); !ok {
+			res.Notes = append(res.Notes, "LaTeX PDF skipped: "+why)
+		} else {
+			fmt.Fprintf(progress, "nbrun: exporting %s to PDF through LaTeX\n", executed)
+			if res.LaTeXPDF, err = exportLaTeXPDF(ctx, jupyter, executed, outDir, name+"-latex", logPath); err != nil {
+				return nil, err
+			}
+			if _, err := CheckPDF(res.LaTeXPDF, want, filepath.Join(outDir, name+"-latex-page")); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return res, nil
+}
+
+// execute runs jupyter nbconvert --execute on the notebook, in the notebook's folder.
+func execute(ctx context.Context, jupyter, absNB, outDir, name, logPath string, exp Expectations, o Options) error {
+	cellTimeout := o.CellTimeout
+	if cellTimeout == 0 && exp.CellTimeoutS > 0 {
+		cellTimeout = time.Duration(exp.CellTimeoutS) * time.Second
+	}
+	if cellTimeout == 0 {
+		cellTimeout = 2 * time.Hour
+		if o.Quick {
+			cellTimeout = 10 * time.Minute
+		}
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	args := []string{"nbconvert", "--to", "notebook", "--execute",
+		// Failed cells are found by Check, which also sees what GoNB does not report as errors;
+		// allow_errors keeps nbconvert going so that the executed notebook is always written.
+		"--allow-errors",
+		"--ExecutePreprocessor.kernel_name=" + o.Kernel,
+		fmt.Sprintf("--ExecutePreprocessor.timeout=%d", int(cellTimeout.Seconds())),
+		"--ExecutePreprocessor.startup_timeout=180",
+		"--output-dir", outDir, "--output", name, absNB}
+	quick := "0"
+	if o.Quick {
+		quick = "1"
+	}
+	env := jupyterEnv(map[string]string{"CIFARLAB_QUICK": quick})
+	if err := runLogged(ctx, logPath, filepath.Dir(absNB), env, jupyter, args...); err != nil {
+		return fmt.Errorf("executing %s failed: %w", absNB, err)
+	}
+	return nil
+}
+
+// jupyterEnv returns the environment for jupyter commands: this process's, with the given
+// variables set, and Python's debugger warning about frozen modules silenced.
+func jupyterEnv(set map[string]string) []string {
+	set2 := map[string]string{"PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+	for k, v := range set {
+		set2[k] = v
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := set2[k]; !ok {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range set2 {
+		env = append(env, k+"="+v)
+	}
+	return env
+}

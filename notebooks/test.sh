@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Tests the notebooks and their machinery, as CI does:
+#   1. kernel-setup/setup.sh: Jupyter, the gonb kernel, Chromium... (idempotent: a few seconds
+#      when everything is in place);
+#   2. the Go tests of notebooks/nbrun with CIFARLAB_NOTEBOOK_TESTS=1: every notebooks/*.ipynb runs
+#      in quick mode (CIFARLAB_QUICK=1) on the gonb kernel, with no failed cell and its charts
+#      shown, and exports to a PDF that holds its headings; the runner must fail on a panicking
+#      cell and on a missing chart (notebooks/testdata/).
+# The notebooks load CIFAR-10 from CIFAR10_DIR, else the per-user cache (.ci/run sets CIFAR10_DIR).
+# Executed notebooks, PDFs and page PNGs stay in notebooks/out/test/ (CIFARLAB_NOTEBOOK_OUT overrides).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+kernel-setup/setup.sh
+if [ -z "${CIFAR10_DIR:-}" ] && [ -d ../shared/cifar10 ]; then
+  export CIFAR10_DIR=$(cd ../shared/cifar10 && pwd)   # as .ci/run does
+fi
+export CIFARLAB_NOTEBOOK_TESTS=1 CIFARLAB_QUICK=1
+export CIFARLAB_NOTEBOOK_OUT=${CIFARLAB_NOTEBOOK_OUT:-$PWD/notebooks/out/test}
+rm -rf "$CIFARLAB_NOTEBOOK_OUT"
+go test -count=1 -timeout 60m -v ./notebooks/...
