@@ -1,0 +1,48 @@
+package keras
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+)
+
+// activationFn builds an activation in the graph.
+type activationFn func(x *graph.Node) *graph.Node
+
+// activations are the activation functions known by name, as Keras spells them.
+var activations = map[string]activationFn{
+	"linear":  func(x *graph.Node) *graph.Node { return x },
+	"relu":    relu,
+	"tanh":    graph.Tanh,
+	"sigmoid": graph.Sigmoid,
+	"elu":     elu,
+	"softmax": func(x *graph.Node) *graph.Node { return graph.Softmax(x, -1) },
+}
+
+// activationFor returns the activation for a Keras name; "" is linear, as in Keras.
+func activationFor(name string) (activationFn, error) {
+	if name == "" {
+		name = "linear"
+	}
+	fn, ok := activations[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown activation %q (want relu, tanh, elu, sigmoid, softmax or linear)", name)
+	}
+	return fn, nil
+}
+
+// relu is max(x, 0) with TensorFlow's gradient: 1 for x > 0, else 0 (also at 0).
+func relu(x *graph.Node) *graph.Node {
+	zero := graph.ZerosLike(x)
+	return graph.Where(graph.GreaterThan(x, zero), x, zero)
+}
+
+// elu is Keras's ELU with alpha 1: x for x > 0, exp(x)-1 otherwise, with TensorFlow's gradient (1
+// for x > 0, exp(x) otherwise, also at 0). GoMLX v0.26.0 has no ELU and its Expm1 has no gradient,
+// so it is written with Exp, on x only where x ≤ 0 so that the unused branch cannot overflow.
+func elu(x *graph.Node) *graph.Node {
+	zero := graph.ZerosLike(x)
+	positive := graph.GreaterThan(x, zero)
+	negative := graph.Sub(graph.Exp(graph.Where(positive, zero, x)), graph.OnesLike(x))
+	return graph.Where(positive, x, negative)
+}

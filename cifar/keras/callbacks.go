@@ -1,0 +1,90 @@
+package keras
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Logs are metrics by Keras name: "loss", "accuracy", "val_loss", "val_accuracy" and
+// "learning_rate" at the end of an epoch; "loss" and "accuracy" (running epoch means) after a batch.
+type Logs map[string]float64
+
+// Callback hooks into Fit, like keras.callbacks.Callback. Epoch and batch numbers are 0-based, as
+// in Keras (messages print epoch+1). Returning an error aborts Fit with that error; to end
+// training normally call run.StopTraining. Embed [BaseCallback] to implement only some hooks.
+//
+// The hooks only talk to the training through run, so a callback can be driven by a scripted
+// TrainingRun in tests, without training anything.
+type Callback interface {
+	OnTrainBegin(run TrainingRun) error
+	OnEpochBegin(run TrainingRun, epoch int) error
+	OnBatchEnd(run TrainingRun, batch int, logs Logs) error
+	OnEpochEnd(run TrainingRun, epoch int, logs Logs) error
+	OnTrainEnd(run TrainingRun, logs Logs) error
+}
+
+// TrainingRun is what a Callback sees of the Fit in progress.
+type TrainingRun interface {
+	// Epochs is the number of epochs Fit was asked for.
+	Epochs() int
+	// LearningRate is the optimizer's current learning rate (a float32 variable, read as float64
+	// like Keras does).
+	LearningRate() float64
+	// SetLearningRate changes the learning rate from the next step on, without recompiling.
+	SetLearningRate(lr float64) error
+	// StopTraining ends training after the current batch (Keras's model.stop_training = True).
+	StopTraining()
+	// Weights returns a copy of the model's weights (Keras's model.get_weights()).
+	Weights() ([]LayerWeights, error)
+	// SetWeights replaces the model's weights (Keras's model.set_weights()).
+	SetWeights(weights []LayerWeights) error
+	// Printf prints a message line on the Fit's output unless Fit is silent (Verbose 0).
+	Printf(format string, args ...any)
+}
+
+// BaseCallback implements every Callback hook as a no-op; embed it in your own callbacks.
+type BaseCallback struct{}
+
+// OnTrainBegin implements Callback.
+func (BaseCallback) OnTrainBegin(TrainingRun) error { return nil }
+
+// OnEpochBegin implements Callback.
+func (BaseCallback) OnEpochBegin(TrainingRun, int) error { return nil }
+
+// OnBatchEnd implements Callback.
+func (BaseCallback) OnBatchEnd(TrainingRun, int, Logs) error { return nil }
+
+// OnEpochEnd implements Callback.
+func (BaseCallback) OnEpochEnd(TrainingRun, int, Logs) error { return nil }
+
+// OnTrainEnd implements Callback.
+func (BaseCallback) OnTrainEnd(TrainingRun, Logs) error { return nil }
+
+// Monitoring modes of EarlyStopping and ReduceLROnPlateau.
+const (
+	ModeAuto = "auto" // min for losses, max for accuracies
+	ModeMin  = "min"
+	ModeMax  = "max"
+)
+
+// maximizes reports whether a monitored metric improves upward under mode ("auto" looks at the
+// name: accuracies go up, losses go down).
+func maximizes(mode, monitor string) bool {
+	switch mode {
+	case ModeMax:
+		return true
+	case ModeMin:
+		return false
+	}
+	name := strings.TrimPrefix(monitor, "val_")
+	return strings.Contains(name, "acc") || strings.Contains(name, "auc")
+}
+
+// checkMode validates a mode field; the error is unprefixed, for the caller to name the field.
+func checkMode(mode string) error {
+	switch mode {
+	case "", ModeAuto, ModeMin, ModeMax:
+		return nil
+	}
+	return fmt.Errorf("Mode %q is unknown (want auto, min or max)", mode)
+}

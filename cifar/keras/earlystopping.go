@@ -1,0 +1,162 @@
+package keras
+
+import (
+	"math"
+)
+
+// EarlyStopping stops training when a monitored metric has stopped improving, like
+// keras.callbacks.EarlyStopping (Keras 3 semantics): an epoch improves when it beats the best value
+// so far by more than MinDelta; training stops once Patience epochs in a row did not improve; with
+// RestoreBestWeights the weights of the best epoch are put back when training ends (also when it
+// ran all its epochs).
+//
+// Create it with [NewEarlyStopping] (Keras's defaults) and adjust the fields. It prints Keras's
+// messages ("Epoch 36: early stopping", "Restoring model weights from the end of the best epoch:
+// 26.") unless Quiet (Keras prints them only with verbose=1; here they are on by default).
+type EarlyStopping struct {
+	Monitor            string  `json:"monitor"`   // metric name, default "val_loss"
+	MinDelta           float64 `json:"min_delta"` // minimum change that counts as improvement
+	Patience           int     `json:"patience"`  // epochs without improvement before stopping
+	Mode               string  `json:"mode"`      // "auto" (default), "min" or "max"
+	RestoreBestWeights bool    `json:"restore_best_weights"`
+	Quiet              bool    `json:"quiet,omitempty"` // no messages
+
+	wait, stoppedEpoch, bestEpoch int
+	best                          float64
+	bestWeights                   []LayerWeights
+	seen, warned, restored        bool
+}
+
+// NewEarlyStopping returns an EarlyStopping on monitor (e.g. "val_loss") with the given patience,
+// restoring the best weights at the end when restoreBestWeights; MinDelta 0 and mode "auto" as in
+// Keras.
+func NewEarlyStopping(monitor string, patience int, restoreBestWeights bool) *EarlyStopping {
+	return &EarlyStopping{Monitor: monitor, Patience: patience, Mode: ModeAuto, RestoreBestWeights: restoreBestWeights}
+}
+
+// OnTrainBegin checks the settings and resets the state, so the callback can be reused.
+func (es *EarlyStopping) OnTrainBegin(TrainingRun) error {
+	if err := checkMode(es.Mode); err != nil {
+		return errorf("EarlyStopping.%v", err)
+	}
+	if es.Patience < 0 {
+		return errorf("EarlyStopping.Patience must be >= 0, got %d", es.Patience)
+	}
+	if math.IsNaN(es.MinDelta) {
+		return errorf("EarlyStopping.MinDelta is NaN")
+	}
+	es.wait, es.stoppedEpoch, es.bestEpoch = 0, 0, 0
+	es.best = math.Inf(1)
+	if es.maximize() {
+		es.best = math.Inf(-1)
+	}
+	es.bestWeights = nil
+	es.seen, es.warned, es.restored = false, false, false
+	return nil
+}
+
+func (es *EarlyStopping) maximize() bool { return maximizes(es.Mode, es.monitor()) }
+
+// improves reports whether current beats reference by more than MinDelta.
+func (es *EarlyStopping) improves(current, reference float64) bool {
+	delta := math.Abs(es.MinDelta)
+	if es.maximize() {
+		return current-delta > reference
+	}
+	return current+delta < reference
+}
+
+// OnEpochBegin implements Callback.
+func (es *EarlyStopping) OnEpochBegin(TrainingRun, int) error { return nil }
+
+// OnBatchEnd implements Callback.
+func (es *EarlyStopping) OnBatchEnd(TrainingRun, int, Logs) error { return nil }
+
+// OnEpochEnd tracks the best epoch and asks to stop once patience is exhausted.
+func (es *EarlyStopping) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error {
+	current, ok := logs[es.monitor()]
+	if !ok {
+		if !es.warned && !es.Quiet {
+			run.Printf("EarlyStopping: metric %q is not available (no validation data?); early stopping is off.", es.monitor())
+		}
+		es.warned = true
+		return nil
+	}
+	if es.RestoreBestWeights && es.bestWeights == nil {
+		// Until something improves, the current weights are the best.
+		if err := es.snapshot(run, epoch); err != nil {
+			return err
+		}
+	}
+	es.seen = true
+	es.wait++
+	if es.improves(current, es.best) {
+		es.best = current
+		es.bestEpoch = epoch
+		es.wait = 0
+		if es.RestoreBestWeights {
+			return es.snapshot(run, epoch)
+		}
+		return nil
+	}
+	if es.wait >= es.Patience && epoch > 0 {
+		es.stoppedEpoch = epoch
+		run.StopTraining()
+	}
+	return nil
+}
+
+func (es *EarlyStopping) snapshot(run TrainingRun, epoch int) error {
+	w, err := run.Weights()
+	if err != nil {
+		return errorf("EarlyStopping: saving the weights of epoch %d: %v", epoch+1, err)
+	}
+	es.bestWeights = w
+	es.bestEpoch = epoch
+	return nil
+}
+
+// OnTrainEnd prints the stop message and restores the best weights.
+func (es *EarlyStopping) OnTrainEnd(run TrainingRun, _ Logs) error {
+	if es.stoppedEpoch > 0 && !es.Quiet {
+		run.Printf("Epoch %d: early stopping", es.stoppedEpoch+1)
+	}
+	if es.RestoreBestWeights && es.bestWeights != nil {
+		if !es.Quiet {
+			run.Printf("Restoring model weights from the end of the best epoch: %d.", es.bestEpoch+1)
+		}
+		if err := run.SetWeights(es.bestWeights); err != nil {
+			return errorf("EarlyStopping: restoring the weights of epoch %d: %v", es.bestEpoch+1, err)
+		}
+		es.bestWeights = nil // free the copy; the epoch numbers stay readable
+		es.restored = true
+	}
+	return nil
+}
+
+// BestEpoch is the 1-based epoch with the best monitored value in the last run (0 before any).
+func (es *EarlyStopping) BestEpoch() int {
+	if !es.seen {
+		return 0
+	}
+	return es.bestEpoch + 1
+}
+
+// StoppedEpoch is the 1-based epoch at which the last run was stopped, 0 if it was not.
+func (es *EarlyStopping) StoppedEpoch() int {
+	if es.stoppedEpoch == 0 {
+		return 0
+	}
+	return es.stoppedEpoch + 1
+}
+
+// RestoredBest reports whether the last run ended by restoring the best epoch's weights.
+func (es *EarlyStopping) RestoredBest() bool { return es.restored }
+
+// monitor is the monitored metric, "val_loss" by default.
+func (es *EarlyStopping) monitor() string {
+	if es.Monitor == "" {
+		return "val_loss"
+	}
+	return es.Monitor
+}

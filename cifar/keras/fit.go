@@ -1,0 +1,181 @@
+package keras
+
+import (
+	"io"
+	"math"
+	"slices"
+	"time"
+)
+
+// DefaultProgressInterval is how often Fit prints a progress line within an epoch at Verbose 1.
+const DefaultProgressInterval = 5 * time.Second
+
+// FitConfig holds Fit's settings, like the arguments of Keras's model.fit.
+type FitConfig struct {
+	Epochs    int // number of epochs, > 0
+	BatchSize int // samples per step, > 0 (Keras's default is 32)
+
+	// ValidationSplit in [0, 1) holds out the last fraction of the samples (taken before any
+	// shuffling, as Keras does) for validation. Ignored when ValidationData is set.
+	ValidationSplit float64
+	// ValidationData is evaluated after every epoch instead of a split of the training data.
+	ValidationData *Dataset
+
+	// NoShuffle keeps the training samples in order (Keras shuffles every epoch by default); the
+	// shuffles come from the model's seed.
+	NoShuffle bool
+
+	Callbacks []Callback
+
+	// Verbose is Keras's verbosity: 0 silent, 1 epoch lines plus a progress line every
+	// ProgressInterval within long epochs, 2 epoch lines only.
+	Verbose int
+	// Output receives the lines (default: the model's output, os.Stdout unless SetOutput).
+	Output io.Writer
+	// ProgressInterval is the time between progress lines at Verbose 1 (default 5s).
+	ProgressInterval time.Duration
+
+	// RunsDir enables memoized training: the run is keyed by a hash of the model, its current
+	// weights, the compile and fit settings and the data, and a finished run with the same key in
+	// RunsDir is loaded instead of trained again. Empty disables memoization.
+	RunsDir string
+	// Retrain trains even when a finished run exists (and replaces it). The environment variable
+	// CIFARLAB_RETRAIN=1 does the same.
+	Retrain bool
+}
+
+// split is the training and validation data of one Fit.
+type split struct {
+	x, valX       Array
+	y, valY       Labels
+	train, val    []int // row indices into x (train) and valX (val)
+	hasValidation bool
+}
+
+// Fit trains the model, like Keras's model.fit, and returns the History (also kept as
+// m.History()). Training metrics are running means over the epoch's batches with dropout on;
+// validation metrics are computed in inference mode after each epoch. A stop requested by a
+// callback ends training after the current batch; the epoch is still validated and logged.
+func (m *Model) Fit(x Array, y Labels, cfg FitConfig) (*History, error) {
+	if m.compiled == nil {
+		return nil, errNotCompiled
+	}
+	data, err := m.checkFit(x, y, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := cfg.Output
+	if out == nil {
+		out = m.out
+	}
+	p := &printer{w: out, verbose: cfg.Verbose}
+
+	var memo *memoRun
+	if cfg.RunsDir != "" {
+		if memo, err = m.memoFor(data, cfg); err != nil {
+			return nil, err
+		}
+		if hist, ok, err := memo.load(m, p, cfg.Retrain || retrainFromEnv()); err != nil || ok {
+			return hist, err
+		}
+	}
+
+	var backendOut io.Writer
+	if cfg.Verbose > 0 {
+		backendOut = out
+	}
+	e, err := m.engineFor(backendOut)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := m.train(e, data, cfg, p)
+	if err != nil {
+		return nil, err
+	}
+	if memo != nil {
+		if err := memo.save(m, hist, p.transcript.String()); err != nil {
+			return hist, err
+		}
+	}
+	return hist, nil
+}
+
+// checkFit validates Fit's arguments and splits off the validation data.
+func (m *Model) checkFit(x Array, y Labels, cfg *FitConfig) (*split, error) {
+	switch {
+	case cfg.Epochs <= 0:
+		return nil, errorf("fit: Epochs must be > 0, got %d", cfg.Epochs)
+	case cfg.BatchSize <= 0:
+		return nil, errorf("fit: BatchSize must be > 0, got %d", cfg.BatchSize)
+	case !(cfg.ValidationSplit >= 0 && cfg.ValidationSplit < 1):
+		return nil, errorf("fit: ValidationSplit must be in [0, 1), got %g", cfg.ValidationSplit)
+	case cfg.Verbose < 0 || cfg.Verbose > 2:
+		return nil, errorf("fit: Verbose must be 0, 1 or 2, got %d", cfg.Verbose)
+	case cfg.ProgressInterval < 0:
+		return nil, errorf("fit: ProgressInterval must be >= 0, got %v", cfg.ProgressInterval)
+	}
+	if cfg.ProgressInterval == 0 {
+		cfg.ProgressInterval = DefaultProgressInterval
+	}
+	for i, cb := range cfg.Callbacks {
+		if cb == nil {
+			return nil, errorf("fit: Callbacks[%d] is nil", i)
+		}
+	}
+	if err := m.checkData("x", "y", x, y); err != nil {
+		return nil, err
+	}
+	s := &split{x: x, y: y}
+	n := x.Len()
+	switch {
+	case cfg.ValidationData != nil:
+		if err := m.checkData("ValidationData.X", "ValidationData.Y", cfg.ValidationData.X, cfg.ValidationData.Y); err != nil {
+			return nil, err
+		}
+		s.train = rangeIndices(0, n)
+		s.valX, s.valY = cfg.ValidationData.X, cfg.ValidationData.Y
+		s.val = rangeIndices(0, s.valX.Len())
+		s.hasValidation = true
+	case cfg.ValidationSplit > 0:
+		splitAt := int(math.Floor(float64(n) * (1 - cfg.ValidationSplit)))
+		if splitAt == 0 || splitAt == n {
+			return nil, errorf("fit: ValidationSplit %g of %d samples leaves %d for training and %d for validation; both need at least one sample (give more data or another ValidationSplit)",
+				cfg.ValidationSplit, n, splitAt, n-splitAt)
+		}
+		s.train = rangeIndices(0, splitAt)
+		s.valX, s.valY = x, y
+		s.val = rangeIndices(splitAt, n)
+		s.hasValidation = true
+	default:
+		s.train = rangeIndices(0, n)
+	}
+	return s, nil
+}
+
+// checkData validates inputs and labels against the model and the compiled loss.
+func (m *Model) checkData(xField, yField string, x Array, y Labels) error {
+	if err := m.checkInputs(xField, x); err != nil {
+		return err
+	}
+	if m.compiled != nil {
+		loss := m.compiled.cfg.Loss
+		if m.compiled.sparse() && !y.Sparse() && y.OneHot != nil {
+			return errorf("%s: %s takes class ids (keras.Classes), got one-hot labels", yField, loss)
+		}
+		if !m.compiled.sparse() && y.Sparse() {
+			return errorf("%s: %s takes one-hot labels (keras.OneHot, or y.ToOneHot(%d)), got class ids", yField, loss, m.NumOutputs())
+		}
+	}
+	return y.validate(yField, m.NumOutputs(), x.Len())
+}
+
+// checkInputs validates inputs against the model's input shape.
+func (m *Model) checkInputs(field string, x Array) error {
+	if err := x.validate(field); err != nil {
+		return err
+	}
+	if !slices.Equal(x.SampleShape(), m.spec.InputShape) {
+		return errorf("%s has per-sample shape %v but the model's input shape is %v", field, x.SampleShape(), m.spec.InputShape)
+	}
+	return nil
+}

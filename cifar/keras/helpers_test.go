@@ -1,0 +1,57 @@
+package keras
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// blobs returns n samples of shape sampleShape in classes well-separated Gaussian clusters, with
+// one-hot labels and class ids. The data depends only on seed.
+func blobs(seed uint64, n, classes int, sampleShape ...int) (Array, Labels, Labels) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	d := product(sampleShape)
+	centers := make([]float32, classes*d)
+	for i := range centers {
+		centers[i] = float32(rng.NormFloat64())
+	}
+	x := make([]float32, n*d)
+	oneHot := make([]float32, n*classes)
+	ids := make([]int, n)
+	for i := range n {
+		c := rng.IntN(classes)
+		ids[i] = c
+		oneHot[i*classes+c] = 1
+		for j := range d {
+			x[i*d+j] = centers[c*d+j] + 0.3*float32(rng.NormFloat64())
+		}
+	}
+	return NewArray(x, append([]int{n}, sampleShape...)...), OneHot(oneHot, classes), Classes(ids)
+}
+
+// smallModel is a quick model for blobs with sample shape [4, 4, 2] and 4 classes.
+func smallModel(t testing.TB, seed int64, loss string, opt Optimizer) *Model {
+	t.Helper()
+	m, err := NewModel(ModelSpec{
+		InputShape: []int{4, 4, 2},
+		Layers:     []LayerSpec{Flatten(), Dense(16, "relu"), Dropout(0.2), Dense(4, "softmax")},
+		Seed:       seed,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(CompileConfig{Optimizer: opt, Loss: loss, Metrics: []string{"accuracy"}}); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// containsAll reports whether s contains every part.
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,91 @@
+package keras
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Weight initializers run on the host (plain Go, seeded PCG), so the initial weights depend only on
+// the model's seed and not on the backend.
+
+// heNormalStddevCorrection is the standard deviation of a unit normal truncated to [-2, 2]; Keras
+// divides by it so that the truncated distribution keeps the intended variance.
+const heNormalStddevCorrection = 0.87962566103423978
+
+// initializers fill a weight tensor given its fan-in and fan-out.
+var initializers = map[string]func(rng *rand.Rand, values []float32, fanIn, fanOut int){
+	"zeros": func(_ *rand.Rand, values []float32, _, _ int) { clear(values) },
+	"ones": func(_ *rand.Rand, values []float32, _, _ int) {
+		for i := range values {
+			values[i] = 1
+		}
+	},
+	"glorot_uniform": func(rng *rand.Rand, values []float32, fanIn, fanOut int) {
+		uniform(rng, values, math.Sqrt(6/float64(fanIn+fanOut)))
+	},
+	"glorot_normal": func(rng *rand.Rand, values []float32, fanIn, fanOut int) {
+		truncatedNormal(rng, values, math.Sqrt(2/float64(fanIn+fanOut))/heNormalStddevCorrection)
+	},
+	"he_uniform": func(rng *rand.Rand, values []float32, fanIn, _ int) {
+		uniform(rng, values, math.Sqrt(6/float64(fanIn)))
+	},
+	"he_normal": func(rng *rand.Rand, values []float32, fanIn, _ int) {
+		truncatedNormal(rng, values, math.Sqrt(2/float64(fanIn))/heNormalStddevCorrection)
+	},
+}
+
+// checkInitializer reports whether name is a known initializer ("" means the layer's default).
+func checkInitializer(name string) error {
+	if name == "" {
+		return nil
+	}
+	if _, ok := initializers[name]; !ok {
+		return fmt.Errorf("unknown initializer %q (want glorot_uniform, glorot_normal, he_normal, he_uniform, zeros or ones)", name)
+	}
+	return nil
+}
+
+// initialize fills values with the named initializer for a tensor of the given shape ([in, out]
+// kernels or [out] biases; fans are computed as Keras does for dense kernels).
+func initialize(name string, rng *rand.Rand, values []float32, shape []int) error {
+	fn, ok := initializers[name]
+	if !ok {
+		return checkInitializer(name)
+	}
+	fanIn, fanOut := 1, 1
+	switch len(shape) {
+	case 1:
+		fanIn, fanOut = shape[0], shape[0]
+	case 2:
+		fanIn, fanOut = shape[0], shape[1]
+	}
+	fn(rng, values, fanIn, fanOut)
+	return nil
+}
+
+// uniform draws from U(-limit, limit).
+func uniform(rng *rand.Rand, values []float32, limit float64) {
+	for i := range values {
+		values[i] = float32((2*rng.Float64() - 1) * limit)
+	}
+}
+
+// truncatedNormal draws from N(0, stddev²) re-drawing values further than 2 stddev from 0, like
+// keras.initializers.TruncatedNormal.
+func truncatedNormal(rng *rand.Rand, values []float32, stddev float64) {
+	for i := range values {
+		for {
+			z := rng.NormFloat64()
+			if z >= -2 && z <= 2 {
+				values[i] = float32(z * stddev)
+				break
+			}
+		}
+	}
+}
+
+// layerRNG is the random source for the weights of layer index i of a model with the given seed.
+func layerRNG(seed int64, layer int) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(seed), 0x6b657261_00000000|uint64(layer)))
+}

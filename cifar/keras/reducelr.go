@@ -1,0 +1,155 @@
+package keras
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// ReduceLROnPlateau multiplies the learning rate by Factor when a monitored metric has not improved
+// (by more than MinDelta) for Patience epochs, never going below MinLR, and then waits Cooldown
+// epochs before counting again, like keras.callbacks.ReduceLROnPlateau. The learning rate is a
+// variable of the compiled step, so nothing is recompiled.
+//
+// Create it with [NewReduceLROnPlateau] (Keras's defaults: MinDelta 1e-4, Cooldown 0, mode "auto")
+// and adjust the fields. Each reduction prints Keras's message ("Epoch 12: ReduceLROnPlateau
+// reducing learning rate to 0.0005000000237487257.") unless Quiet.
+type ReduceLROnPlateau struct {
+	Monitor  string  `json:"monitor"` // metric name, default "val_loss"
+	Factor   float64 `json:"factor"`  // new lr = lr · Factor, in (0, 1)
+	Patience int     `json:"patience"`
+	MinLR    float64 `json:"min_lr"`
+	Cooldown int     `json:"cooldown"`
+	MinDelta float64 `json:"min_delta"`
+	Mode     string  `json:"mode"`            // "auto" (default), "min" or "max"
+	Quiet    bool    `json:"quiet,omitempty"` // no messages
+
+	wait, cooldownCounter int
+	best                  float64
+	warned                bool
+}
+
+// NewReduceLROnPlateau returns a ReduceLROnPlateau on monitor (e.g. "val_loss") with the given
+// factor, patience and minimum learning rate, and Keras's defaults for the rest.
+func NewReduceLROnPlateau(monitor string, factor float64, patience int, minLR float64) *ReduceLROnPlateau {
+	return &ReduceLROnPlateau{Monitor: monitor, Factor: factor, Patience: patience, MinLR: minLR,
+		MinDelta: 1e-4, Mode: ModeAuto}
+}
+
+// OnTrainBegin checks the settings and resets the state.
+func (r *ReduceLROnPlateau) OnTrainBegin(TrainingRun) error {
+	switch {
+	case !(r.Factor > 0 && r.Factor < 1):
+		return errorf("ReduceLROnPlateau.Factor must be in (0, 1), got %g", r.Factor)
+	case r.Patience < 0:
+		return errorf("ReduceLROnPlateau.Patience must be >= 0, got %d", r.Patience)
+	case !(r.MinLR >= 0):
+		return errorf("ReduceLROnPlateau.MinLR must be >= 0, got %g", r.MinLR)
+	case r.Cooldown < 0:
+		return errorf("ReduceLROnPlateau.Cooldown must be >= 0, got %d", r.Cooldown)
+	case math.IsNaN(r.MinDelta):
+		return errorf("ReduceLROnPlateau.MinDelta is NaN")
+	}
+	if err := checkMode(r.Mode); err != nil {
+		return errorf("ReduceLROnPlateau.%v", err)
+	}
+	r.wait, r.cooldownCounter = 0, 0
+	r.best = math.Inf(1)
+	if r.maximize() {
+		r.best = math.Inf(-1)
+	}
+	r.warned = false
+	return nil
+}
+
+// maximize follows Keras: in auto mode, a monitor containing "acc" is maximized.
+func (r *ReduceLROnPlateau) maximize() bool {
+	if r.Mode == ModeAuto || r.Mode == "" {
+		return strings.Contains(r.monitor(), "acc")
+	}
+	return r.Mode == ModeMax
+}
+
+// OnEpochBegin implements Callback.
+func (r *ReduceLROnPlateau) OnEpochBegin(TrainingRun, int) error { return nil }
+
+// OnBatchEnd implements Callback.
+func (r *ReduceLROnPlateau) OnBatchEnd(TrainingRun, int, Logs) error { return nil }
+
+// OnEpochEnd reduces the learning rate when the patience is exhausted.
+func (r *ReduceLROnPlateau) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error {
+	current, ok := logs[r.monitor()]
+	if !ok {
+		if !r.warned && !r.Quiet {
+			run.Printf("ReduceLROnPlateau: metric %q is not available (no validation data?); the learning rate stays.", r.monitor())
+		}
+		r.warned = true
+		return nil
+	}
+	if r.cooldownCounter > 0 {
+		r.cooldownCounter--
+		r.wait = 0
+	}
+	improved := current < r.best-r.MinDelta
+	if r.maximize() {
+		improved = current > r.best+r.MinDelta
+	}
+	switch {
+	case improved:
+		r.best = current
+		r.wait = 0
+	case r.cooldownCounter <= 0:
+		r.wait++
+		if r.wait < r.Patience {
+			return nil
+		}
+		oldLR := run.LearningRate()
+		if oldLR <= float64(float32(r.MinLR)) {
+			return nil // already at the floor (compared as float32, like Keras)
+		}
+		newLR := max(oldLR*r.Factor, r.MinLR)
+		if err := run.SetLearningRate(newLR); err != nil {
+			return errorf("ReduceLROnPlateau: %v", err)
+		}
+		if !r.Quiet {
+			run.Printf("Epoch %d: ReduceLROnPlateau reducing learning rate to %s.", epoch+1, pythonFloat(newLR))
+		}
+		r.cooldownCounter = r.Cooldown
+		r.wait = 0
+	}
+	return nil
+}
+
+// OnTrainEnd implements Callback.
+func (r *ReduceLROnPlateau) OnTrainEnd(TrainingRun, Logs) error { return nil }
+
+// pythonFloat formats a float64 like Python's repr/str: the shortest representation that reads
+// back exactly, with ".0" on integral values and exponents like "1e-05".
+func pythonFloat(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "nan"
+	case math.IsInf(v, 1):
+		return "inf"
+	case math.IsInf(v, -1):
+		return "-inf"
+	}
+	sci := strconv.FormatFloat(v, 'e', -1, 64) // "1e-05", "5.000000237487257e-04"
+	exp, _ := strconv.Atoi(sci[strings.IndexByte(sci, 'e')+1:])
+	if exp < -4 || exp >= 16 {
+		return sci
+	}
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+// monitor is the monitored metric, "val_loss" by default.
+func (r *ReduceLROnPlateau) monitor() string {
+	if r.Monitor == "" {
+		return "val_loss"
+	}
+	return r.Monitor
+}

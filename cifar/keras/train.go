@@ -1,0 +1,192 @@
+package keras
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// fitRun is the TrainingRun that Fit's callbacks see.
+type fitRun struct {
+	m      *Model
+	p      *printer
+	epochs int
+	stop   bool
+}
+
+// Epochs implements TrainingRun.
+func (r *fitRun) Epochs() int { return r.epochs }
+
+// StopTraining implements TrainingRun.
+func (r *fitRun) StopTraining() { r.stop = true }
+
+// Weights implements TrainingRun.
+func (r *fitRun) Weights() ([]LayerWeights, error) { return r.m.Weights() }
+
+// SetWeights implements TrainingRun.
+func (r *fitRun) SetWeights(w []LayerWeights) error { return r.m.SetWeights(w) }
+
+// Printf implements TrainingRun.
+func (r *fitRun) Printf(format string, args ...any) { r.p.line(format, args...) }
+
+// SetLearningRate implements TrainingRun.
+func (r *fitRun) SetLearningRate(lr float64) error { return r.m.SetLearningRate(lr) }
+
+// LearningRate implements TrainingRun.
+func (r *fitRun) LearningRate() float64 {
+	lr, _ := r.m.LearningRate() // Fit runs compiled models only
+	return lr
+}
+
+// trainer is the state of one Fit's training loop.
+type trainer struct {
+	m          *Model
+	e          *engine
+	data       *split
+	cfg        FitConfig
+	p          *printer
+	run        *fitRun
+	trainBatch *batcher
+	valBatch   *batcher
+	order      []int // training rows, reshuffled every epoch
+	rng        *rand.Rand
+	steps      int // steps per epoch
+}
+
+// train runs the epochs of a checked Fit on the engine e.
+func (m *Model) train(e *engine, data *split, cfg FitConfig, p *printer) (*History, error) {
+	t := &trainer{m: m, e: e, data: data, cfg: cfg, p: p,
+		run:        &fitRun{m: m, p: p, epochs: cfg.Epochs},
+		trainBatch: newBatcher(data.x, data.y),
+		order:      slices.Clone(data.train),
+		// The shuffles depend on the seed and on how many Fit calls the model had before.
+		rng:   rand.New(rand.NewPCG(uint64(m.spec.Seed), 0x73687566_00000000|uint64(m.fits))),
+		steps: (len(data.train) + cfg.BatchSize - 1) / cfg.BatchSize,
+	}
+	if data.hasValidation {
+		t.valBatch = newBatcher(data.valX, data.valY)
+	}
+	hist := &History{EpochsRequested: cfg.Epochs, BatchSize: cfg.BatchSize, StepsPerEpoch: t.steps,
+		TrainSamples: len(data.train), ValSamples: len(data.val)}
+	for _, cb := range cfg.Callbacks {
+		if err := cb.OnTrainBegin(t.run); err != nil {
+			return nil, err
+		}
+	}
+	var logs Logs
+	for epoch := 0; epoch < cfg.Epochs && !t.run.stop; epoch++ {
+		p.line("Epoch %d/%d", epoch+1, cfg.Epochs)
+		for _, cb := range cfg.Callbacks {
+			if err := cb.OnEpochBegin(t.run, epoch); err != nil {
+				return nil, err
+			}
+		}
+		entry, done, err := t.epoch(epoch)
+		if err != nil {
+			return nil, err
+		}
+		logs = entry.Logs()
+		// As in Keras 3, the callbacks see the epoch before its line is printed, so their messages
+		// come first.
+		for _, cb := range cfg.Callbacks {
+			if err := cb.OnEpochEnd(t.run, epoch, logs); err != nil {
+				return nil, err
+			}
+		}
+		p.line("%s%s", formatStep(done, t.steps, time.Duration(entry.Seconds*float64(time.Second)), false),
+			formatMetrics(epochMetrics(logs, m.compiled.showAccuracy)))
+		hist.Epochs = append(hist.Epochs, entry)
+	}
+	for _, cb := range cfg.Callbacks {
+		if err := cb.OnTrainEnd(t.run, logs); err != nil {
+			return nil, err
+		}
+	}
+	m.fits++
+	hist.finish(cfg.Callbacks)
+	m.history = hist
+	return hist, nil
+}
+
+// epoch trains one epoch (until its last step or a stop request) and validates it; it returns the
+// epoch's log and the number of steps done.
+func (t *trainer) epoch(epoch int) (EpochLog, int, error) {
+	cfg := t.cfg
+	lr, err := t.m.LearningRate()
+	if err != nil {
+		return EpochLog{}, 0, err
+	}
+	if !cfg.NoShuffle {
+		t.rng.Shuffle(len(t.order), func(i, j int) { t.order[i], t.order[j] = t.order[j], t.order[i] })
+	}
+	start := time.Now()
+	lastProgress := start
+	var sumLoss, sumCorrect float64
+	seen, done := 0, 0
+	for s := 0; s < t.steps && !t.run.stop; s++ {
+		idx := t.order[s*cfg.BatchSize : min((s+1)*cfg.BatchSize, len(t.order))]
+		xT, yT := t.trainBatch.inputs(idx), t.trainBatch.labels(idx)
+		loss, correct, err := step(t.e.train, xT, yT)
+		finalizeAll(xT, yT)
+		if err != nil {
+			return EpochLog{}, done, errorf("fit: epoch %d step %d: %v", epoch+1, s+1, err)
+		}
+		sumLoss += loss * float64(len(idx))
+		sumCorrect += correct
+		seen += len(idx)
+		done = s + 1
+		batchLogs := Logs{"loss": sumLoss / float64(seen), "accuracy": sumCorrect / float64(seen)}
+		for _, cb := range cfg.Callbacks {
+			if err := cb.OnBatchEnd(t.run, s, batchLogs); err != nil {
+				return EpochLog{}, done, err
+			}
+		}
+		if now := time.Now(); done < t.steps && now.Sub(lastProgress) >= cfg.ProgressInterval {
+			lastProgress = now
+			t.p.progress("%s%s", formatStep(done, t.steps, now.Sub(start), true),
+				formatMetrics(epochMetrics(batchLogs, t.m.compiled.showAccuracy)))
+		}
+	}
+	entry := EpochLog{Epoch: epoch + 1, Loss: math.NaN(), Accuracy: math.NaN(),
+		ValLoss: math.NaN(), ValAccuracy: math.NaN(), LearningRate: lr}
+	if seen > 0 {
+		entry.Loss, entry.Accuracy = sumLoss/float64(seen), sumCorrect/float64(seen)
+	}
+	if t.data.hasValidation {
+		if entry.ValLoss, entry.ValAccuracy, err = t.m.evaluate(t.e.eval, t.valBatch, t.data.val, cfg.BatchSize); err != nil {
+			return EpochLog{}, done, errorf("fit: validating epoch %d: %v", epoch+1, err)
+		}
+	}
+	entry.Seconds = time.Since(start).Seconds()
+	return entry, done, nil
+}
+
+// epochReporter is implemented by callbacks that know the best epoch (EarlyStopping).
+type epochReporter interface {
+	BestEpoch() int
+	StoppedEpoch() int
+	RestoredBest() bool
+}
+
+// finish fills BestEpoch, StoppedEpoch and WeightsEpoch once training ended.
+func (h *History) finish(callbacks []Callback) {
+	last := len(h.Epochs)
+	h.BestEpoch = h.lowestLossEpoch()
+	h.WeightsEpoch = last
+	if last < h.EpochsRequested {
+		h.StoppedEpoch = last
+	}
+	for _, cb := range callbacks {
+		if r, ok := cb.(epochReporter); ok && r.BestEpoch() > 0 {
+			h.BestEpoch = r.BestEpoch()
+			if r.StoppedEpoch() > 0 {
+				h.StoppedEpoch = r.StoppedEpoch()
+			}
+			if r.RestoredBest() {
+				h.WeightsEpoch = r.BestEpoch()
+			}
+			break
+		}
+	}
+}
