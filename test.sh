@@ -9,11 +9,12 @@ if ! command -v go >/dev/null; then
   exit 1
 fi
 # Debian's Python with numpy and scikit-learn cross-checks our pickles against Python's own
-# reader and our classification reports against scikit-learn's.
-if ! /usr/bin/python3 -c 'import numpy, sklearn' 2>/dev/null; then
+# reader and our classification reports against scikit-learn's; OpenBLAS is the fast matrix
+# product of the training path, whose tests compare it with GoMLX's own.
+if ! /usr/bin/python3 -c 'import numpy, sklearn' 2>/dev/null || ! ldconfig -p | grep -q libopenblas.so.0; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "test.sh: installing python3-numpy and python3-sklearn"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy python3-sklearn >/dev/null
+    echo "test.sh: installing python3-numpy, python3-sklearn and libopenblas0-pthread"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy python3-sklearn libopenblas0-pthread >/dev/null
   else
     echo "test.sh: /usr/bin/python3 with numpy and sklearn not found; the Python cross-checks will be skipped (apt-get install python3-numpy python3-sklearn)" >&2
   fi

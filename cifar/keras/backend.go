@@ -9,6 +9,8 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
+
+	"github.com/cifarlab/cifarlab/cifar/keras/internal/fastdot"
 )
 
 // DefaultGoBackendConfig is the configuration of GoMLX's pure-Go backend used unless GOMLX_BACKEND
@@ -49,7 +51,15 @@ var (
 func Backend() (backends.Backend, string, error) {
 	backendOnce.Do(func() {
 		registerFastDotGradient()
+		// Float32 matrix products go to OpenBLAS's sgemm when it can be loaded, and large float32
+		// Add/Sub/Mul/Div/Sqrt to AVX2 loops (package fastdot, for every simplego backend of the
+		// process, whatever its dotgeneral_* option); otherwise simplego's own kernels are used and
+		// the description says why. CIFAR_FASTDOT=off keeps simplego as it is.
+		dotInfo, _ := fastdot.Install()
 		backendValue, backendInfo, backendErr = newBackend(os.Getenv(BackendEnv))
+		if backendErr == nil && dotInfo != "" {
+			backendInfo += "; " + dotInfo
+		}
 	})
 	return backendValue, backendInfo, backendErr
 }
