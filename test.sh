@@ -23,6 +23,10 @@ fi
 go mod download
 go vet ./...
 go test -count=1 -timeout 45m ./...
+# The build with GoMLX's XLA backend linked in: with no PJRT plugin installed it must fall back to
+# the pure-Go backend with one line, never try to download the plugin, hang or crash.
+go vet -tags xla ./cifar/keras
+go test -count=1 -tags xla -run 'Backend' ./cifar/keras
 # A short fuzzing run of the pickle reader on top of its seed corpus.
 go test -run '^$' -fuzz FuzzDecodePythonBatch -fuzztime "${FUZZTIME:-15s}" -fuzzminimizetime 2s ./cifar
 

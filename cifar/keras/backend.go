@@ -45,9 +45,11 @@ var (
 // Backend returns the GoMLX backend shared by all models, creating it on first use, and a one-line
 // description of it (which backend, with which configuration, and why).
 //
-// This package only compiles in GoMLX's pure-Go backend ("go", simplego). It deliberately does not
-// import GoMLX's XLA backend, whose plugin auto-installation needs the internet and panics without
-// it; when GOMLX_BACKEND asks for XLA the description says so and "go" is used instead.
+// By default this package compiles in only GoMLX's pure-Go backend ("go", simplego): GoMLX's XLA
+// backend installs its plugin from the internet at run time and panics without it. Built with
+// -tags xla (backend_xla.go), it links XLA with auto-installation off and uses it when its PJRT
+// plugin is installed (or GOMLX_BACKEND asks for it); otherwise, or when XLA fails to start, it
+// falls back to "go" and the description says why.
 func Backend() (backends.Backend, string, error) {
 	backendOnce.Do(func() {
 		registerFastDotGradient()
@@ -64,21 +66,33 @@ func Backend() (backends.Backend, string, error) {
 	return backendValue, backendInfo, backendErr
 }
 
-// newBackend creates the backend for the value of GOMLX_BACKEND.
+// newBackend creates the backend for the value of GOMLX_BACKEND. XLA is used when this program
+// was built with it (-tags xla) and its PJRT plugin is installed, or when GOMLX_BACKEND asks for it;
+// when it cannot start, the pure-Go backend is used and the description says why, in one line.
 func newBackend(env string) (backends.Backend, string, error) {
 	name, config, _ := strings.Cut(strings.TrimSpace(env), ":")
 	note := ""
 	switch {
+	case name == "" && xlaCompiledIn:
+		b, err := newXLABackend("xla:cpu")
+		if err == nil {
+			return b, `keras: using GoMLX backend "xla" (XLA, PJRT plugin "cpu")`, nil
+		}
+		note = fmt.Sprintf(" (XLA is compiled in, %s)", oneLine(err))
+		config = DefaultGoBackendConfig
 	case name == "" || (name == simplego.BackendName && config == ""):
 		config = DefaultGoBackendConfig
 	case name == simplego.BackendName:
 		// The user's own configuration for the Go backend.
-	default:
-		what := "XLA"
-		if !strings.HasPrefix(name, "xla") {
-			what = fmt.Sprintf("backend %q", name)
+	case strings.HasPrefix(name, "xla"):
+		b, err := newXLABackend(env)
+		if err == nil {
+			return b, fmt.Sprintf("keras: using GoMLX backend %q (XLA, %s=%q)", name, BackendEnv, env), nil
 		}
-		note = fmt.Sprintf(" (%s=%q asks for %s, which is not compiled into this program)", BackendEnv, env, what)
+		note = fmt.Sprintf(" (%s=%q asks for XLA, %s)", BackendEnv, env, oneLine(err))
+		config = DefaultGoBackendConfig
+	default:
+		note = fmt.Sprintf(" (%s=%q asks for backend %q, which is not compiled into this program)", BackendEnv, env, name)
 		config = DefaultGoBackendConfig
 	}
 	b, err := simplego.New(config)
@@ -95,6 +109,9 @@ func newBackend(env string) (backends.Backend, string, error) {
 	info := fmt.Sprintf("keras: using GoMLX backend %q (pure Go, config %q)%s", simplego.BackendName, config, note)
 	return b, info, nil
 }
+
+// oneLine flattens an error message onto one line.
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 var backendPrinted sync.Once
 
