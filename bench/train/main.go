@@ -64,7 +64,7 @@ func Reference(name string) (m *keras.Model, batch int, sparse bool, err error) 
 
 // RandomData returns n random CIFAR-shaped images in [0, 1) and labels (seeded, deterministic).
 func RandomData(n int, sparse bool, seed uint64) (keras.Array, keras.Labels, error) {
-	x := make([]float32, n*32*32*3)
+	x := make([]uint8, n*32*32*3) // pixels, fed as pixel/255 like the labs' images (lab.Images)
 	s := seed*0x9E3779B97F4A7C15 + 1
 	next := func() uint64 { // splitmix64
 		s += 0x9E3779B97F4A7C15
@@ -74,7 +74,7 @@ func RandomData(n int, sparse bool, seed uint64) (keras.Array, keras.Labels, err
 		return z ^ (z >> 31)
 	}
 	for i := range x {
-		x[i] = float32(next()>>40) / (1 << 24)
+		x[i] = uint8(next() >> 56)
 	}
 	ids := make([]int, n)
 	for i := range ids {
@@ -87,7 +87,7 @@ func RandomData(n int, sparse bool, seed uint64) (keras.Array, keras.Labels, err
 			return keras.Array{}, keras.Labels{}, err
 		}
 	}
-	return keras.NewArray(x, n, 32, 32, 3), y, nil
+	return keras.NewPixelArray(x, n, 32, 32, 3), y, nil
 }
 
 // StepTimes times `repeats` runs of `steps` training steps of a reference model (a Fit of one epoch

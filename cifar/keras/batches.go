@@ -24,10 +24,10 @@ func (b *batcher) inputs(idx []int) *tensors.Tensor {
 	n, size := len(idx), b.sampleSize
 	b.xbuf = grow(b.xbuf, n*size)
 	if contiguous(idx) {
-		copy(b.xbuf, b.x.Data[idx[0]*size:(idx[0]+n)*size])
+		b.x.copyRows(b.xbuf, idx[0], n)
 	} else {
 		for i, row := range idx {
-			copy(b.xbuf[i*size:(i+1)*size], b.x.Data[row*size:(row+1)*size])
+			b.x.copyRows(b.xbuf[i*size:(i+1)*size], row, 1)
 		}
 	}
 	return tensors.FromFlatDataAndDimensions(b.xbuf, append([]int{n}, b.x.SampleShape()...)...)

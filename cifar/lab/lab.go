@@ -66,9 +66,12 @@ func LoadData() (*cifar.Dataset, error) {
 	return ds, nil
 }
 
-// Images returns the images of s normalised to [0,1] as a model input of shape [N,32,32,3].
+// Images returns the images of s as a model input of shape [N,32,32,3] with values in [0,1]
+// (pixel/255, like the lab's x.astype('float32') / 255). The pixels are shared, not copied: they
+// are normalised batch by batch as they are fed to the model, so that the 50,000 training images
+// take 147 MiB instead of 586 MiB of float32.
 func Images(s *cifar.Split) keras.Array {
-	return keras.NewArray(s.Float32(), s.Len(), cifar.Height, cifar.Width, cifar.Channels)
+	return keras.NewPixelArray(s.Images, s.Len(), cifar.Height, cifar.Width, cifar.Channels)
 }
 
 // OneHot returns the labels of s one-hot encoded, for categorical cross-entropy and MSE.

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/cifarlab/cifarlab/cifar"
@@ -49,8 +50,8 @@ func TestTrainEvaluateConvert(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := Images(ds.Train)
-	if x.Len() != 200 || len(x.Data) != 200*cifar.ImageSize || x.Data[0] != float32(ds.Train.Images[0])/255 {
-		t.Fatalf("Images: shape %v", x.Shape)
+	if x.Len() != 200 || !slices.Equal(x.Float32(), ds.Train.Float32()) {
+		t.Fatalf("Images: shape %v, values differ from Split.Float32", x.Shape)
 	}
 	m, err := keras.Sequential([]int{32, 32, 3}, keras.Flatten(), keras.Dense(16, "relu"), keras.Dense(10, "softmax"))
 	if err != nil {
