@@ -90,12 +90,12 @@ func (u *updater) updateGraph(params []*context.Variable, grads []*graph.Node) {
 	cfg := u.cfg
 
 	// Per-step scalars shared by all parameters.
-	var adamAlpha, nadamUt, nadamUt1, nadamUProd, nadamUProd1, beta2Power *graph.Node
+	var adamAlpha, nadamMomentumCoef, nadamGradCoef, nadamVelocityCoef *graph.Node
 	switch cfg.Name {
 	case OptimizerAdam:
 		// alpha = lr·√(1−β2ᵗ)/(1−β1ᵗ)
 		beta1Power := graph.Pow(graph.Scalar(g, dtypes.Float32, cfg.Beta1), t)
-		beta2Power = graph.Pow(graph.Scalar(g, dtypes.Float32, cfg.Beta2), t)
+		beta2Power := graph.Pow(graph.Scalar(g, dtypes.Float32, cfg.Beta2), t)
 		adamAlpha = graph.Div(graph.Mul(lr, graph.Sqrt(graph.OneMinus(beta2Power))), graph.OneMinus(beta1Power))
 	case OptimizerNadam:
 		// uₜ = β1·(1 − 0.5·0.96ᵗ), uₜ₊₁ likewise; the product of the u's is kept in a variable.
@@ -107,12 +107,18 @@ func (u *updater) updateGraph(params []*context.Variable, grads []*graph.Node) {
 		momentumAt := func(step *graph.Node) *graph.Node {
 			return graph.MulScalar(graph.OneMinus(graph.MulScalar(graph.Pow(decay, scheduleExponent(step)), 0.5)), cfg.Beta1)
 		}
-		nadamUt = momentumAt(t)
-		nadamUt1 = momentumAt(graph.AddScalar(t, 1))
-		nadamUProd = graph.Mul(u.uProd.ValueGraph(g), nadamUt)
-		u.uProd.SetValueGraph(nadamUProd)
-		nadamUProd1 = graph.Mul(nadamUProd, nadamUt1)
-		beta2Power = graph.Pow(graph.Scalar(g, dtypes.Float32, cfg.Beta2), t)
+		ut := momentumAt(t)
+		ut1 := momentumAt(graph.AddScalar(t, 1))
+		uProd := graph.Mul(u.uProd.ValueGraph(g), ut)
+		u.uProd.SetValueGraph(uProd)
+		uProd1 := graph.Mul(uProd, ut1)
+		beta2Power := graph.Pow(graph.Scalar(g, dtypes.Float32, cfg.Beta2), t)
+		// Keras: m̂ = uₜ₊₁·m/(1 − Πu·uₜ₊₁) + (1 − uₜ)·g/(1 − Πu); v̂ = v/(1 − β2ᵗ); w −= lr·m̂/(√v̂ + ε).
+		// The scalar factors are folded first, so that each parameter takes 8 element-wise passes
+		// instead of 11: w −= (lr·uₜ₊₁/(1 − Πu·uₜ₊₁)·m + lr·(1 − uₜ)/(1 − Πu)·g)/(√(v/(1 − β2ᵗ)) + ε).
+		nadamMomentumCoef = graph.Div(graph.Mul(lr, ut1), graph.OneMinus(uProd1))
+		nadamGradCoef = graph.Div(graph.Mul(lr, graph.OneMinus(ut)), graph.OneMinus(uProd))
+		nadamVelocityCoef = graph.Reciprocal(graph.OneMinus(beta2Power))
 	}
 
 	for i, p := range params {
@@ -140,12 +146,9 @@ func (u *updater) updateGraph(params []*context.Variable, grads []*graph.Node) {
 			newW = graph.Sub(w, graph.Div(graph.Mul(m, adamAlpha), graph.AddScalar(graph.Sqrt(v), cfg.Epsilon)))
 		case OptimizerNadam:
 			m, v := adamMoments(slots, grad, cfg)
-			// m̂ = uₜ₊₁·m/(1 − Πuᵢ·uₜ₊₁) + (1 − uₜ)·g/(1 − Πuᵢ); v̂ = v/(1 − β2ᵗ); w −= lr·m̂/(√v̂ + ε)
-			mHat := graph.Add(
-				graph.Div(graph.Mul(nadamUt1, m), graph.OneMinus(nadamUProd1)),
-				graph.Div(graph.Mul(graph.OneMinus(nadamUt), grad), graph.OneMinus(nadamUProd)))
-			vHat := graph.Div(v, graph.OneMinus(beta2Power))
-			newW = graph.Sub(w, graph.Div(graph.Mul(mHat, lr), graph.AddScalar(graph.Sqrt(vHat), cfg.Epsilon)))
+			step := graph.Add(graph.Mul(m, nadamMomentumCoef), graph.Mul(grad, nadamGradCoef)) // lr·m̂
+			vHat := graph.Mul(v, nadamVelocityCoef)
+			newW = graph.Sub(w, graph.Div(step, graph.AddScalar(graph.Sqrt(vHat), cfg.Epsilon)))
 		case OptimizerRMSprop:
 			// v = ρ·v + (1−ρ)·g²; w −= lr·g/√(v + ε)
 			v := slots[0].ValueGraph(g)
