@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
 // After the matrix products, a lab 3 step is dominated by the optimizer's element-wise updates of
@@ -62,13 +63,33 @@ func binaryExecutor(op int, stock executorFn) executorFn {
 			return stock(backend, node, inputs, inputsOwned)
 		}
 		lhsScalar, rhsScalar := lhs.shape.Size() == 1, rhs.shape.Size() == 1
-		if !(lhsScalar || lhs.shape.Equal(n.shape)) || !(rhsScalar || rhs.shape.Equal(n.shape)) {
-			return stock(backend, node, inputs, inputsOwned) // broadcasting
-		}
 		a, _ := lhs.flat.([]float32)
 		b, _ := rhs.flat.([]float32)
 		if len(a) < lhs.shape.Size() || len(b) < rhs.shape.Size() {
 			return stock(backend, node, inputs, inputsOwned)
+		}
+		if !lhsScalar && !rhsScalar && lhs.shape.Equal(n.shape) && rowBroadcast(rhs.shape, n.shape) {
+			// x + bias: the rhs repeats along the leading axes (a Dense layer's bias add).
+			outBuf := inputs[0]
+			if inputsOwned[0] {
+				inputs[0] = nil
+			} else if outBuf = sgGetBufferForShape(backend, n.shape); outBuf == nil {
+				return stock(backend, node, inputs, inputsOwned)
+			}
+			c := (*mirrorBuffer)(unsafe.Pointer(outBuf)).flat.([]float32)[:size]
+			vectorCalls.Add(1)
+			row := rhs.shape.Size()
+			b = b[:row]
+			for lo := 0; lo < size; lo += row {
+				ar, cr := a[lo:lo+row], c[lo:lo+row]
+				for i := vecSame(op, ar, b, cr); i < row; i++ {
+					cr[i] = apply(op, ar[i], b[i])
+				}
+			}
+			return outBuf, nil
+		}
+		if !(lhsScalar || lhs.shape.Equal(n.shape)) || !(rhsScalar || rhs.shape.Equal(n.shape)) {
+			return stock(backend, node, inputs, inputsOwned) // other broadcasting
 		}
 		// The output takes over an input it owns, as simplego's binaryOperandsAndOutput does (a nil
 		// input tells simplego's executor loop that the buffer was taken over).
@@ -146,4 +167,24 @@ func sqrtExecutor(stock executorFn) executorFn {
 		}
 		return outBuf, nil
 	}
+}
+
+// rowBroadcast reports whether a value of shape small, broadcast to shape out, repeats whole along
+// out's leading axes: same rank, small's leading dimensions 1 and its others equal to out's, e.g.
+// [1, 256] against [128, 256]. Rows of at least 8 values only, so that the vector loops pay.
+func rowBroadcast(small, out shapes.Shape) bool {
+	if small.Rank() != out.Rank() || small.Rank() < 2 || small.Size() < 8 || small.Size() == out.Size() {
+		return false
+	}
+	leading := true
+	for i, d := range small.Dimensions {
+		switch {
+		case leading && d == 1:
+		case d == out.Dimensions[i]:
+			leading = false
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -242,3 +242,57 @@ func TestElementwiseMatchesStock(t *testing.T) {
 		}
 	}
 }
+
+// TestRowBroadcastMatchesStock checks the row-broadcast path (x op bias, the bias repeated along
+// the leading axis, as a Dense layer adds it) against simplego's own executor, bit for bit, with
+// and without a vector tail, and that column broadcasts are left to simplego.
+func TestRowBroadcastMatchesStock(t *testing.T) {
+	backend, _, err := keras.Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, vector := fastdot.Available(); !vector {
+		t.Skip("no vector loops on this CPU or build")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, dims := range [][2]int{{128, 256}, {5, 29}, {32, 10}} {
+		rows, cols := dims[0], dims[1]
+		x := tensors.FromFlatDataAndDimensions(randomFlat(rng, rows*cols), rows, cols)
+		bias := tensors.FromFlatDataAndDimensions(randomFlat(rng, cols), cols)
+		column := tensors.FromFlatDataAndDimensions(randomFlat(rng, rows), rows, 1)
+		graphFn := func(a, b, c *graph.Node) []*graph.Node {
+			row := graph.InsertAxes(b, 0)
+			return []*graph.Node{graph.Add(a, row), graph.Sub(graph.Exp(a), row), graph.Mul(a, row), graph.Div(a, row), graph.Add(a, c)}
+		}
+		run := func() [][]float32 {
+			exec, err := graph.NewExecAny(backend, graphFn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer exec.Finalize()
+			outs, err := exec.Exec(x, bias, column)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r [][]float32
+			for _, o := range outs {
+				r = append(r, tensors.MustCopyFlatData[float32](o))
+			}
+			return r
+		}
+		var fast, stock [][]float32
+		vcalls := fastdot.VectorCalls()
+		withPath(true, func() { fast = run() })
+		if got := fastdot.VectorCalls() - vcalls; got < 4 {
+			t.Errorf("%dx%d: %d vector calls, want at least 4 (the row broadcasts)", rows, cols, got)
+		}
+		withPath(false, func() { stock = run() })
+		for o := range fast {
+			for i := range fast[o] {
+				if math.Float32bits(fast[o][i]) != math.Float32bits(stock[o][i]) {
+					t.Fatalf("%dx%d output %d [%d]: fast %g, stock %g", rows, cols, o, i, fast[o][i], stock[o][i])
+				}
+			}
+		}
+	}
+}
