@@ -7,8 +7,9 @@
 #   bash bench/train/run.sh [--epoch] [--stock]
 #
 # --stock also times simplego's own matrix products (CIFAR_FASTDOT=off).
-# Needs Debian's python3-torch and libopenblas0-pthread (the threaded OpenBLAS; without it torch
-# falls back to the reference BLAS and is several times slower, not a fair reference).
+# Needs Debian's python3-torch and libopenblas0-pthread, which it installs when run as root (the
+# threaded OpenBLAS: without it torch falls back to the reference BLAS and is several times slower,
+# not a fair reference).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 epoch="" stock=""
@@ -20,6 +21,15 @@ for a in "$@"; do
 	esac
 done
 rounds=${ROUNDS:-3}
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || ! ldconfig -p | grep -q libopenblas.so.0; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "installing python3-torch and libopenblas0-pthread ..." >&2
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
+	else
+		echo "$0: needs /usr/bin/python3 with torch and the threaded OpenBLAS: apt-get install python3-torch libopenblas0-pthread" >&2
+		exit 1
+	fi
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 go build -o "$out/train" ./bench/train
@@ -68,5 +78,5 @@ for (who, model, what), vals in sorted(rows.items()):
     print(f"{model:10} {what:8} {who:6} {med:8.2f} {unit:8} {str([round(v, 2) for v in vals]):30} {ratio:>8}")
 for (who, model, what), vals in sorted(rows.items()):
     if model == "peak RSS MiB":
-        print(f"peak RSS of the {who} process{' (one lab 3 epoch, 50k float32 samples in memory)' if who.endswith('-epoch') else ' (steps)'}: {max(vals):.0f} MiB")
+        print(f"peak RSS of the {who} process{' (one lab 3 epoch, 50k images held as bytes, as lab.Images does)' if who.endswith('-epoch') else ' (steps)'}: {max(vals):.0f} MiB")
 PY

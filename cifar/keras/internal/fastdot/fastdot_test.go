@@ -1,10 +1,12 @@
 package fastdot_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
@@ -209,36 +211,14 @@ func TestElementwiseMatchesStock(t *testing.T) {
 				ea := graph.Exp(a) // an owned intermediate, reused in place
 				return []*graph.Node{op(a, b), op(a, s), op(s, b), op(ea, b), graph.Sqrt(graph.Abs(b)), graph.Sqrt(graph.Add(a, b))}
 			}
-			run := func() [][]float32 {
-				exec, err := graph.NewExecAny(backend, graphFn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer exec.Finalize()
-				outs, err := exec.Exec(x, y)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var r [][]float32
-				for _, o := range outs {
-					r = append(r, tensors.MustCopyFlatData[float32](o))
-				}
-				return r
-			}
 			var fast, stock [][]float32
 			vcalls := fastdot.VectorCalls()
-			withPath(true, func() { fast = run() })
+			withPath(true, func() { fast = execFloats(t, backend, graphFn, x, y) })
 			if want := int64(6); size >= 64 && fastdot.VectorCalls()-vcalls < want {
 				t.Errorf("%s size %d: %d vector calls, want at least %d", name, size, fastdot.VectorCalls()-vcalls, want)
 			}
-			withPath(false, func() { stock = run() })
-			for o := range fast {
-				for i := range fast[o] {
-					if math.Float32bits(fast[o][i]) != math.Float32bits(stock[o][i]) && !(math.IsNaN(float64(fast[o][i])) && math.IsNaN(float64(stock[o][i]))) {
-						t.Fatalf("%s size %d output %d [%d]: fast %g, stock %g", name, size, o, i, fast[o][i], stock[o][i])
-					}
-				}
-			}
+			withPath(false, func() { stock = execFloats(t, backend, graphFn, x, y) })
+			requireBitIdentical(t, fmt.Sprintf("%s size %d", name, size), fast, stock)
 		}
 	}
 }
@@ -264,34 +244,45 @@ func TestRowBroadcastMatchesStock(t *testing.T) {
 			row := graph.InsertAxes(b, 0)
 			return []*graph.Node{graph.Add(a, row), graph.Sub(graph.Exp(a), row), graph.Mul(a, row), graph.Div(a, row), graph.Add(a, c)}
 		}
-		run := func() [][]float32 {
-			exec, err := graph.NewExecAny(backend, graphFn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer exec.Finalize()
-			outs, err := exec.Exec(x, bias, column)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var r [][]float32
-			for _, o := range outs {
-				r = append(r, tensors.MustCopyFlatData[float32](o))
-			}
-			return r
-		}
 		var fast, stock [][]float32
 		vcalls := fastdot.VectorCalls()
-		withPath(true, func() { fast = run() })
+		withPath(true, func() { fast = execFloats(t, backend, graphFn, x, bias, column) })
 		if got := fastdot.VectorCalls() - vcalls; got < 4 {
 			t.Errorf("%dx%d: %d vector calls, want at least 4 (the row broadcasts)", rows, cols, got)
 		}
-		withPath(false, func() { stock = run() })
-		for o := range fast {
-			for i := range fast[o] {
-				if math.Float32bits(fast[o][i]) != math.Float32bits(stock[o][i]) {
-					t.Fatalf("%dx%d output %d [%d]: fast %g, stock %g", rows, cols, o, i, fast[o][i], stock[o][i])
-				}
+		withPath(false, func() { stock = execFloats(t, backend, graphFn, x, bias, column) })
+		requireBitIdentical(t, fmt.Sprintf("%dx%d", rows, cols), fast, stock)
+	}
+}
+
+// execFloats builds graphFn, runs it on inputs and returns its float32 outputs.
+func execFloats(t *testing.T, backend backends.Backend, graphFn any, inputs ...any) [][]float32 {
+	t.Helper()
+	exec, err := graph.NewExecAny(backend, graphFn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	outs, err := exec.Exec(inputs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r [][]float32
+	for _, o := range outs {
+		r = append(r, tensors.MustCopyFlatData[float32](o))
+	}
+	return r
+}
+
+// requireBitIdentical fails the test at the first value whose bits differ between the fast and
+// the stock outputs (two NaNs count as equal).
+func requireBitIdentical(t *testing.T, what string, fast, stock [][]float32) {
+	t.Helper()
+	for o := range fast {
+		for i := range fast[o] {
+			f, s := fast[o][i], stock[o][i]
+			if math.Float32bits(f) != math.Float32bits(s) && !(math.IsNaN(float64(f)) && math.IsNaN(float64(s))) {
+				t.Fatalf("%s output %d [%d]: fast %g, stock %g", what, o, i, f, s)
 			}
 		}
 	}
