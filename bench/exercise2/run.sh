@@ -12,15 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seeds=${1:-1-20}
 : "${CIFAR10_DIR:?set CIFAR10_DIR to the folder holding cifar-10-batches-py}"
-if ! /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		echo "installing python3-torch and python3-numpy ..." >&2
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy libopenblas0-pthread >/dev/null
-	else
-		echo "$0: needs /usr/bin/python3 with torch and numpy: apt-get install python3-torch python3-numpy" >&2
-		exit 1
-	fi
-fi
+source bench/need_torch.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 go build -o "$out/exercise2" ./bench/exercise2

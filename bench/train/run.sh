@@ -21,15 +21,7 @@ for a in "$@"; do
 	esac
 done
 rounds=${ROUNDS:-3}
-if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || ! ldconfig -p | grep -q libopenblas.so.0; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		echo "installing python3-torch and libopenblas0-pthread ..." >&2
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
-	else
-		echo "$0: needs /usr/bin/python3 with torch and the threaded OpenBLAS: apt-get install python3-torch libopenblas0-pthread" >&2
-		exit 1
-	fi
-fi
+source bench/need_torch.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 go build -o "$out/train" ./bench/train
