@@ -192,13 +192,7 @@ func TestTrainingMatchesStock(t *testing.T) {
 // for bit, for same-shape operands, scalars on either side, sizes with and without a tail, and
 // in-place reuse of an operand (the graph's intermediate results are owned and reused).
 func TestElementwiseMatchesStock(t *testing.T) {
-	backend, _, err := keras.Backend()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, vector := fastdot.Available(); !vector {
-		t.Skip("no vector loops on this CPU or build")
-	}
+	backend := vectorBackendOrSkip(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	type binFn func(a, b *graph.Node) *graph.Node
 	ops := map[string]binFn{"Add": graph.Add, "Sub": graph.Sub, "Mul": graph.Mul, "Div": graph.Div}
@@ -227,13 +221,7 @@ func TestElementwiseMatchesStock(t *testing.T) {
 // the leading axis, as a Dense layer adds it) against simplego's own executor, bit for bit, with
 // and without a vector tail, and that column broadcasts are left to simplego.
 func TestRowBroadcastMatchesStock(t *testing.T) {
-	backend, _, err := keras.Backend()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, vector := fastdot.Available(); !vector {
-		t.Skip("no vector loops on this CPU or build")
-	}
+	backend := vectorBackendOrSkip(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, dims := range [][2]int{{128, 256}, {5, 29}, {32, 10}} {
 		rows, cols := dims[0], dims[1]
@@ -286,4 +274,18 @@ func requireBitIdentical(t *testing.T, what string, fast, stock [][]float32) {
 			}
 		}
 	}
+}
+
+// vectorBackendOrSkip returns the shared keras backend, or skips the test where the AVX2
+// element-wise loops are not available.
+func vectorBackendOrSkip(t *testing.T) backends.Backend {
+	t.Helper()
+	backend, _, err := keras.Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, vector := fastdot.Available(); !vector {
+		t.Skip("no vector loops on this CPU or build")
+	}
+	return backend
 }
