@@ -3,7 +3,7 @@ package keras
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // activationFn builds an activation in the graph.

@@ -67,7 +67,7 @@ func TestPixelArrayTrainsLikeFloats(t *testing.T) {
 	if !weightsEqual(a.w, b.w) || a.loss != b.loss || a.acc != b.acc || !slices.Equal(a.prediction, b.prediction) {
 		t.Errorf("pixels and floats trained differently: evaluate %v/%v vs %v/%v", a.loss, a.acc, b.loss, b.acc)
 	}
-	if a.h.Last().Accuracy < 0.5 {
+	if a.h.Last().Accuracy < 0.4 { // chance is 0.25
 		t.Errorf("accuracy %.3f after 3 epochs: the test data should be learnable", a.h.Last().Accuracy)
 	}
 }

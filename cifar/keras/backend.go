@@ -1,126 +1,202 @@
 package keras
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
-
-	"github.com/cifarlab/cifarlab/cifar/keras/internal/fastdot"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
 )
 
-// DefaultGoBackendConfig is the configuration of GoMLX's pure-Go backend used unless GOMLX_BACKEND
-// gives one ("go:<config>"); simplego v0.26.0 accepts parallelism=N, dotgeneral_small,
-// dotgeneral_large, dotgeneral_check, ops_sequential and ops_parallel.
-//
-//   - dotgeneral_large always uses the blocked matrix product, several times faster than the small
-//     version for these dense layers.
-//   - ops_sequential runs a graph's ops one after the other, each matrix product still split over
-//     the CPUs. By default simplego runs ops in parallel on a worker pool bounded by the number of
-//     CPUs, where an op waits for pool workers from inside the pool: that can deadlock, and
-//     training was seen to hang on 2-core machines. Sequentially, only the matrix products' own
-//     tasks use the pool, and they never wait for it, so execution cannot block.
-//
-// "parallelism=-1" (an unbounded pool) cannot deadlock either and runs about 10% faster here, but
-// simplego's parallel op executor then has data races (go test -race reports them on its buffer
-// reuse bookkeeping) and simplego prints a line of its own; set GOMLX_BACKEND=go:dotgeneral_large,parallelism=-1
-// to use it anyway.
-const DefaultGoBackendConfig = "dotgeneral_large,ops_sequential"
-
-// BackendEnv is the environment variable GoMLX uses to choose a backend, e.g. "go" or
-// "go:dotgeneral_large"; requests for XLA ("xla", "xla:cuda", ...) fall back to "go".
+// BackendEnv is the environment variable GoMLX uses to choose a backend: "xla" (XLA on the CPU,
+// with the PJRT plugin that kernel-setup/setup.sh installs), "xla:cuda" or "xla:/abs/plugin.so"
+// (XLA with another PJRT plugin), "go" or "go:<config>" (GoMLX's pure-Go backend). Unset, XLA runs
+// when its CPU plugin is installed, the pure-Go backend otherwise.
 const BackendEnv = "GOMLX_BACKEND"
+
+// PJRTPluginEnv names the PJRT CPU plugin (an absolute path to its .so) that the XLA backend
+// loads, instead of the one in [DefaultPJRTPluginPath].
+const PJRTPluginEnv = "CIFARLAB_PJRT_PLUGIN"
+
+// pjrtPluginFile is the plugin's file name: go-xla names a plugin after its file,
+// pjrt_c_api_<name>_plugin.so, and a plugin named "cpu" gets the CPU's shared buffers.
+const pjrtPluginFile = "pjrt_c_api_cpu_plugin.so"
+
+// DefaultPJRTPluginPath returns where kernel-setup/setup.sh installs XLA's PJRT CPU plugin:
+// $XDG_DATA_HOME/cifarlab/pjrt/pjrt_c_api_cpu_plugin.so (XDG_DATA_HOME defaults to
+// ~/.local/share). It returns "" when neither XDG_DATA_HOME nor the home folder is known.
+func DefaultPJRTPluginPath() string {
+	data := os.Getenv("XDG_DATA_HOME")
+	if !filepath.IsAbs(data) {
+		home, err := os.UserHomeDir()
+		if err != nil || home == "" {
+			return ""
+		}
+		data = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(data, "cifarlab", "pjrt", pjrtPluginFile)
+}
+
+// PJRTPluginPath returns the PJRT CPU plugin this program would load: CIFARLAB_PJRT_PLUGIN when
+// set, else [DefaultPJRTPluginPath]. The error says why there is none (not installed, not an
+// absolute path, not a file), in words a user can act on.
+func PJRTPluginPath() (string, error) {
+	path, from := os.Getenv(PJRTPluginEnv), PJRTPluginEnv
+	if path == "" {
+		path, from = DefaultPJRTPluginPath(), "the default location"
+		if path == "" {
+			return "", errors.New("no home folder to find XLA's PJRT CPU plugin in (set " + PJRTPluginEnv + ")")
+		}
+	}
+	if !filepath.IsAbs(path) {
+		return "", fmt.Errorf("%s=%q is not an absolute path", PJRTPluginEnv, path)
+	}
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("XLA's PJRT CPU plugin is not installed at %s (%s; kernel-setup/setup.sh installs it)", path, from)
+	case err != nil:
+		return "", fmt.Errorf("XLA's PJRT CPU plugin: %w", err)
+	case info.IsDir():
+		return "", fmt.Errorf("XLA's PJRT CPU plugin %s is a folder, not a file", path)
+	}
+	return path, nil
+}
 
 var (
 	backendOnce  sync.Once
-	backendValue backends.Backend
+	backendValue compute.Backend
 	backendInfo  string
 	backendErr   error
 )
 
 // Backend returns the GoMLX backend shared by all models, creating it on first use, and a one-line
-// description of it (which backend, with which configuration, and why).
+// description of it (which backend, with which plugin or configuration, and why).
 //
-// By default this package compiles in only GoMLX's pure-Go backend ("go", simplego): GoMLX's XLA
-// backend installs its plugin from the internet at run time and panics without it. Built with
-// -tags xla (backend_xla.go), it links XLA with auto-installation off and uses it when its PJRT
-// plugin is installed (or GOMLX_BACKEND asks for it); otherwise, or when XLA fails to start, it
-// falls back to "go" and the description says why.
-func Backend() (backends.Backend, string, error) {
+// XLA runs when this program links it (the default; the build tag noxla or CGO_ENABLED=0 leave it
+// out) and its PJRT CPU plugin is installed ([PJRTPluginPath]), or when GOMLX_BACKEND asks for it.
+// go-xla's automatic download of plugins is always off: a missing plugin means the pure-Go backend,
+// never a network access. When XLA cannot start, the pure-Go backend runs and the description says
+// why.
+func Backend() (compute.Backend, string, error) {
 	backendOnce.Do(func() {
-		registerFastDotGradient()
-		// Float32 matrix products go to OpenBLAS's sgemm when it can be loaded, and large float32
-		// Add/Sub/Mul/Div/Sqrt to AVX2 loops (package fastdot, for every simplego backend of the
-		// process, whatever its dotgeneral_* option); otherwise simplego's own kernels are used and
-		// the description says why. CIFAR_FASTDOT=off keeps simplego as it is.
-		dotInfo, _ := fastdot.Install()
 		backendValue, backendInfo, backendErr = newBackend(os.Getenv(BackendEnv))
-		if backendErr == nil && dotInfo != "" {
-			backendInfo += "; " + dotInfo
-		}
 	})
 	return backendValue, backendInfo, backendErr
 }
 
-// newBackend creates the backend for the value of GOMLX_BACKEND. XLA is used when this program
-// was built with it (-tags xla) and its PJRT plugin is installed, or when GOMLX_BACKEND asks for it;
-// when it cannot start, the pure-Go backend is used and the description says why, in one line.
-func newBackend(env string) (backends.Backend, string, error) {
-	name, config, _ := strings.Cut(strings.TrimSpace(env), ":")
-	note := ""
+// newBackend creates the backend for the value of GOMLX_BACKEND.
+func newBackend(env string) (compute.Backend, string, error) {
+	env = strings.TrimSpace(env)
+	name, config, _ := strings.Cut(env, ":")
+	var note string
 	switch {
-	case name == "" && xlaCompiledIn:
-		b, err := newXLABackend("xla:cpu")
-		if err == nil {
-			return b, `keras: using GoMLX backend "xla" (XLA, PJRT plugin "cpu")`, nil
+	case name == "" || (isXLAName(name) && (config == "" || config == "cpu")):
+		plugin, err := PJRTPluginPath()
+		if err != nil {
+			if name == "" {
+				note = oneLine(err)
+				break
+			}
+			// GOMLX_BACKEND asks for XLA: let go-xla search its own folders (no download).
+			plugin = "cpu"
 		}
-		note = fmt.Sprintf(" (XLA is compiled in, %s)", oneLine(err))
-		config = DefaultGoBackendConfig
-	case name == "" || (name == simplego.BackendName && config == ""):
-		config = DefaultGoBackendConfig
-	case name == simplego.BackendName:
-		// The user's own configuration for the Go backend.
-	case strings.HasPrefix(name, "xla"):
-		b, err := newXLABackend(env)
-		if err == nil {
-			return b, fmt.Sprintf("keras: using GoMLX backend %q (XLA, %s=%q)", name, BackendEnv, env), nil
+		if !xlaCompiledIn {
+			note = "XLA is not compiled into this program (built with -tags noxla or without cgo)"
+			if name != "" {
+				note = fmt.Sprintf("%s=%q asks for XLA, which is not compiled into this program (built with -tags noxla or without cgo)", BackendEnv, env)
+			}
+			break
 		}
-		note = fmt.Sprintf(" (%s=%q asks for XLA, %s)", BackendEnv, env, oneLine(err))
-		config = DefaultGoBackendConfig
+		b, desc, err := newXLABackend(plugin)
+		if err == nil {
+			return b, "keras: using GoMLX backend \"xla\" (" + desc + ")", nil
+		}
+		note = "XLA could not start: " + oneLine(err)
+		if name != "" {
+			note = fmt.Sprintf("%s=%q asks for XLA, which could not start: %s", BackendEnv, env, oneLine(err))
+		}
+	case isXLAName(name):
+		if !xlaCompiledIn {
+			note = fmt.Sprintf("%s=%q asks for XLA, which is not compiled into this program (built with -tags noxla or without cgo)", BackendEnv, env)
+			break
+		}
+		b, desc, err := newXLABackend(config)
+		if err == nil {
+			return b, fmt.Sprintf("keras: using GoMLX backend \"xla\" (%s; %s=%q)", desc, BackendEnv, env), nil
+		}
+		note = fmt.Sprintf("%s=%q asks for XLA, which could not start: %s", BackendEnv, env, oneLine(err))
+	case name == gobackend.BackendName:
+		b, err := gobackend.New(config)
+		if err == nil {
+			return b, goBackendInfo(config, fmt.Sprintf("%s=%q", BackendEnv, env)), nil
+		}
+		note = fmt.Sprintf("%s=%q is not a valid Go backend configuration: %s", BackendEnv, env, oneLine(err))
 	default:
-		note = fmt.Sprintf(" (%s=%q asks for backend %q, which is not compiled into this program)", BackendEnv, env, name)
-		config = DefaultGoBackendConfig
+		note = fmt.Sprintf("%s=%q asks for backend %q, which is not compiled into this program", BackendEnv, env, name)
 	}
-	b, err := simplego.New(config)
+	b, err := gobackend.New("")
 	if err != nil {
-		if config == DefaultGoBackendConfig {
-			return nil, "", fmt.Errorf("keras: creating the Go backend: %w", err)
-		}
-		note = fmt.Sprintf(" (%s=%q is not a valid Go backend configuration: %v)", BackendEnv, env, err)
-		config = DefaultGoBackendConfig
-		if b, err = simplego.New(config); err != nil {
-			return nil, "", fmt.Errorf("keras: creating the Go backend: %w", err)
-		}
+		return nil, "", fmt.Errorf("keras: creating GoMLX's Go backend: %w", err)
 	}
-	info := fmt.Sprintf("keras: using GoMLX backend %q (pure Go, config %q)%s", simplego.BackendName, config, note)
-	return b, info, nil
+	return b, goBackendInfo("", note), nil
+}
+
+// isXLAName reports whether a GOMLX_BACKEND name selects go-xla's backend (it registers these
+// aliases).
+func isXLAName(name string) bool {
+	switch name {
+	case "xla", "stablehlo", "shlo", "hlo", "pjrt":
+		return true
+	}
+	return false
+}
+
+// goBackendInfo describes the pure-Go backend with its configuration, whether its SIMD matrix
+// products are compiled in, and why it runs.
+func goBackendInfo(config, why string) string {
+	desc := "pure Go, " + simdInfo
+	if config != "" {
+		desc += fmt.Sprintf(", config %q", config)
+	}
+	if why != "" {
+		desc += "; " + why
+	}
+	return fmt.Sprintf("keras: using GoMLX backend %q (%s)", gobackend.BackendName, desc)
 }
 
 // oneLine flattens an error message onto one line.
 func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
+// BackendLineFile is the file, in the GoNB kernel's temporary folder, that remembers the backend
+// line already printed in this notebook: every GoNB cell is a new process, and the line is worth
+// reading once per notebook (and again when it changes), not once per cell.
+const BackendLineFile = "cifarlab-backend.txt"
+
 var backendPrinted sync.Once
 
 // printBackendOnce prints the backend's description the first time a model of this process needs
-// the backend.
+// the backend, unless this GoNB kernel (GONB_TMP_DIR) already printed the same line.
 func printBackendOnce(w io.Writer, info string) {
-	backendPrinted.Do(func() {
-		if w != nil {
-			fmt.Fprintln(w, info)
+	backendPrinted.Do(func() { printBackendOnceTo(w, info) })
+}
+
+// printBackendOnceTo prints info to w unless this GoNB kernel printed the same line before.
+func printBackendOnceTo(w io.Writer, info string) {
+	if w == nil {
+		return
+	}
+	if dir := os.Getenv("GONB_TMP_DIR"); dir != "" {
+		marker := filepath.Join(dir, BackendLineFile)
+		if old, err := os.ReadFile(marker); err == nil && string(old) == info {
+			return
 		}
-	})
+		_ = os.WriteFile(marker, []byte(info), 0o644) // best effort: at worst the line repeats
+	}
+	fmt.Fprintln(w, info)
 }

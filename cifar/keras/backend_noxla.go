@@ -1,17 +1,18 @@
-//go:build !xla
+//go:build noxla || !cgo
 
 package keras
 
 import (
 	"errors"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 )
 
-// xlaCompiledIn tells that this program links GoMLX's XLA backend; build with -tags xla for it.
+// xlaCompiledIn tells that this program links GoMLX's XLA backend; it does not when built with
+// -tags noxla or CGO_ENABLED=0.
 const xlaCompiledIn = false
 
 // newXLABackend reports that XLA is not part of this build.
-func newXLABackend(string) (backends.Backend, error) {
-	return nil, errors.New("which is not compiled into this program (build with -tags xla)")
+func newXLABackend(string) (compute.Backend, string, error) {
+	return nil, "", errors.New("XLA is not compiled into this program")
 }

@@ -1,30 +1,42 @@
-//go:build xla
+//go:build !noxla && cgo
 
 package keras
 
 import (
 	"fmt"
+	"os"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/xla"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/go-xla/compute/xla"
 )
 
-// xlaCompiledIn tells that this program links GoMLX's XLA backend (built with -tags xla).
+// xlaCompiledIn tells that this program links GoMLX's XLA backend (go-xla, through cgo).
 const xlaCompiledIn = true
 
-// newXLABackend starts GoMLX's XLA backend for config ("xla", "xla:cpu", "xla:cuda", a plugin
-// path) with plugin auto-installation off, so that a missing plugin is an error instead of a
-// download (and, without internet, a panic). A panic inside GoMLX is turned into an error too.
-func newXLABackend(config string) (b backends.Backend, err error) {
+// newXLABackend starts go-xla's backend for config: an absolute path to a PJRT plugin, a plugin
+// name ("cpu", "cuda") that go-xla looks up in its folders and PJRT_PLUGIN_LIBRARY_PATH, optionally
+// followed by go-xla's options (",noshared_buffers"). Automatic installation is off, so a missing
+// plugin is an error instead of a download (and, without internet, a panic); a panic inside go-xla
+// is turned into an error too. It returns the backend and a short description of it.
+func newXLABackend(config string) (b compute.Backend, desc string, err error) {
 	xla.EnableAutoInstall(false)
+	// Child processes built with go-xla (GoNB cells, benchmarks) must not download either.
+	_ = os.Setenv(xla.NoAutoInstallEnv, "1")
 	defer func() {
 		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("but it could not start: %v", r)
+			b, desc, err = nil, "", fmt.Errorf("%v", r)
 		}
 	}()
-	b, err = backends.NewWithConfig(config)
+	xb, err := xla.NewWithOptions(config, nil)
 	if err != nil {
-		return nil, fmt.Errorf("but it could not start: %w", err)
+		return nil, "", err
 	}
-	return b, nil
+	kind := "XLA"
+	switch {
+	case xb.IsCPU():
+		kind = "XLA CPU"
+	case xb.IsCUDA():
+		kind = "XLA CUDA"
+	}
+	return xb, fmt.Sprintf("%s, %s", kind, xb.Description()), nil
 }

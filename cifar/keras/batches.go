@@ -1,7 +1,7 @@
 package keras
 
 import (
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // batcher copies rows of a data set into the tensors of one batch. The tensors are fresh for every

@@ -4,24 +4,22 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // engine holds a model's compiled computations. Each context.Exec compiles one graph per input
 // shape (a full batch, and the last partial batch of an epoch) and reuses it for every later step.
 type engine struct {
 	model   *Model
-	backend backends.Backend
-	params  []*context.Variable // trainable variables, in layer order (kernel, bias, ...)
-	upd     *updater            // nil when the model is not compiled
-	train   *context.Exec       // (x, y) → (mean loss, correct count), updating the weights
-	eval    *context.Exec       // (x, y) → (mean loss, correct count), inference mode
-	predict *context.Exec       // x → probabilities, inference mode
+	backend compute.Backend
+	params  []*model.Variable // trainable variables, in layer order (kernel, bias, ...)
+	upd     *updater          // nil when the model is not compiled
+	train   *model.Exec       // (x, y) → (mean loss, correct count), updating the weights
+	eval    *model.Exec       // (x, y) → (mean loss, correct count), inference mode
+	predict *model.Exec       // x → probabilities, inference mode
 }
 
 // engineFor returns the model's engine, building it (and the backend) on first use. The first
@@ -31,12 +29,16 @@ func (m *Model) engineFor(w io.Writer) (*engine, error) {
 	if m.engine != nil {
 		return m.engine, nil
 	}
-	backend, info, err := Backend()
-	if err != nil {
-		return nil, err
-	}
-	if w != nil {
-		printBackendOnce(w, info)
+	backend := m.backend
+	if backend == nil {
+		b, info, err := Backend()
+		if err != nil {
+			return nil, err
+		}
+		if w != nil {
+			printBackendOnce(w, info)
+		}
+		backend = b
 	}
 	e := &engine{model: m, backend: backend}
 	for _, lv := range m.weights {
@@ -57,72 +59,65 @@ func (e *engine) build() error {
 	if m.compiled != nil {
 		opt := m.compiled.cfg.Optimizer
 		opt.LearningRate = m.lr
-		if e.upd, err = newUpdater(m.ctx, opt, e.params); err != nil {
+		if e.upd, err = newUpdater(m.store, opt, e.params); err != nil {
 			return err
 		}
 		loss := m.compiled.cfg.Loss
-		if e.train, err = context.NewExec(e.backend, m.ctx, func(ctx *context.Context, x, y *graph.Node) (*graph.Node, *graph.Node) {
-			probs := e.forward(ctx, x, true)
+		if e.train, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) (*graph.Node, *graph.Node) {
+			probs := e.forward(x, e.upd.iter.NodeValue(x.Graph()))
 			lossValue := graph.ReduceAllMean(perSampleLoss(loss, probs, y))
 			g := x.Graph()
 			values := make([]*graph.Node, len(e.params))
 			for i, p := range e.params {
-				values[i] = p.ValueGraph(g)
+				values[i] = p.NodeValue(g)
 			}
 			e.upd.updateGraph(e.params, graph.Gradient(lossValue, values...))
 			return lossValue, correctCount(probs, y)
 		}); err != nil {
 			return fmt.Errorf("keras: building the train step: %w", err)
 		}
-		if e.eval, err = context.NewExec(e.backend, m.ctx, func(ctx *context.Context, x, y *graph.Node) (*graph.Node, *graph.Node) {
-			probs := e.forward(ctx, x, false)
+		if e.eval, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) (*graph.Node, *graph.Node) {
+			probs := e.forward(x, nil)
 			return graph.ReduceAllMean(perSampleLoss(loss, probs, y)), correctCount(probs, y)
 		}); err != nil {
 			return fmt.Errorf("keras: building the evaluation step: %w", err)
 		}
 	}
-	if e.predict, err = context.NewExec(e.backend, m.ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		return e.forward(ctx, x, false)
+	if e.predict, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x *graph.Node) *graph.Node {
+		return e.forward(x, nil)
 	}); err != nil {
 		return fmt.Errorf("keras: building the prediction step: %w", err)
 	}
 	return nil
 }
 
-// forward builds the model's output probabilities for a batch x ([B, input shape...]); training
-// turns dropout on.
-func (e *engine) forward(ctx *context.Context, x *graph.Node, training bool) *graph.Node {
+// forward builds the model's output probabilities for a batch x ([B, input shape...]). In the
+// training graph, step is the optimizer's step counter (a scalar), which turns dropout on and
+// chooses its masks; inference passes nil.
+func (e *engine) forward(x, step *graph.Node) *graph.Node {
 	m := e.model
 	g := x.Graph()
 	batch := x.Shape().Dimensions[0]
 	dense := 0
-	for _, l := range m.spec.Layers {
+	for i, l := range m.spec.Layers {
 		switch l.Type {
 		case LayerFlatten:
 			x = graph.Reshape(x, batch, x.Shape().Size()/batch)
 		case LayerDense:
 			lv := m.weights[dense]
 			dense++
-			x = graph.Dot(x, lv.kernel.ValueGraph(g))
-			x = graph.Add(x, graph.InsertAxes(lv.bias.ValueGraph(g), 0))
+			x = graph.Dot(x, lv.kernel.NodeValue(g)).Product()
+			x = graph.Add(x, graph.InsertAxes(lv.bias.NodeValue(g), 0))
 			x = mustActivation(l.Activation)(x)
 		case LayerActivation:
 			x = mustActivation(l.Activation)(x)
 		case LayerDropout:
-			if training && l.Rate > 0 {
-				x = dropout(ctx, x, l.Rate)
+			if step != nil && l.Rate > 0 {
+				x = dropout(x, l.Rate, m.spec.Seed, i, step)
 			}
 		}
 	}
 	return x
-}
-
-// dropout zeroes each value with probability rate and scales the kept ones by 1/(1−rate), drawing
-// from the context's seeded random state.
-func dropout(ctx *context.Context, x *graph.Node, rate float64) *graph.Node {
-	u := ctx.RandomUniform(x.Graph(), shapes.Make(dtypes.Float32, x.Shape().Dimensions...))
-	keep := graph.GreaterOrEqual(u, graph.Scalar(x.Graph(), dtypes.Float32, rate))
-	return graph.Where(keep, graph.MulScalar(x, 1/(1-rate)), graph.ZerosLike(x))
 }
 
 // mustActivation returns a checked activation (names were validated when the model was built).
@@ -135,7 +130,7 @@ func mustActivation(name string) activationFn {
 }
 
 // step runs exec on a batch and returns its mean loss and number of correct predictions.
-func step(exec *context.Exec, x, y *tensors.Tensor) (loss, correct float64, err error) {
+func step(exec *model.Exec, x, y *tensors.Tensor) (loss, correct float64, err error) {
 	err = catchPanic(func() error {
 		outputs, err := exec.Exec(x, y)
 		if err != nil {
@@ -167,7 +162,7 @@ func (e *engine) probabilities(x *tensors.Tensor, dst []float32) ([]float32, err
 
 // finalize frees the executors.
 func (e *engine) finalize() {
-	for _, exec := range []*context.Exec{e.train, e.eval, e.predict} {
+	for _, exec := range []*model.Exec{e.train, e.eval, e.predict} {
 		if exec != nil {
 			exec.Finalize()
 		}

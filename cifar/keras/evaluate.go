@@ -1,7 +1,7 @@
 package keras
 
 import (
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Evaluate returns the loss and accuracy of the model on x, y in inference mode (dropout off),
@@ -29,7 +29,7 @@ func (m *Model) Evaluate(x Array, y Labels, batchSize int) (loss, accuracy float
 
 // evaluate runs exec over the rows idx in batches and returns the sample-weighted mean loss and the
 // accuracy.
-func (m *Model) evaluate(exec *context.Exec, b *batcher, idx []int, batchSize int) (loss, accuracy float64, err error) {
+func (m *Model) evaluate(exec *model.Exec, b *batcher, idx []int, batchSize int) (loss, accuracy float64, err error) {
 	var sumLoss, sumCorrect float64
 	for start := 0; start < len(idx); start += batchSize {
 		rows := idx[start:min(start+batchSize, len(idx))]

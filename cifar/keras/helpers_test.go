@@ -4,6 +4,10 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // blobs returns n samples of shape sampleShape in classes well-separated Gaussian clusters, with
@@ -54,4 +58,24 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// testBackend returns the package's backend or fails the test.
+func testBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	b, _, err := Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// execN compiles and runs a graph function once on backend.
+func execN[F graph.ExecGraphFn](backend compute.Backend, fn F, args ...any) ([]*tensors.Tensor, error) {
+	exec, err := graph.NewExec(backend, fn)
+	if err != nil {
+		return nil, err
+	}
+	defer exec.Finalize()
+	return exec.Exec(args...)
 }

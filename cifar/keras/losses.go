@@ -1,8 +1,8 @@
 package keras
 
 import (
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // probabilityEpsilon is Keras's backend.epsilon(): the cross-entropies clip probabilities to

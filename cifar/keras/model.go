@@ -5,8 +5,9 @@ import (
 	"io"
 	"os"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // DefaultModelName is the name Keras gives a Sequential model.
@@ -27,8 +28,9 @@ type ModelSpec struct {
 type Model struct {
 	spec     ModelSpec
 	shapes   [][]int // per-sample output shape of each layer
-	ctx      *context.Context
-	weights  []*layerVars // one per Dense layer, in order
+	store    *model.Store
+	backend  compute.Backend // nil: the process's shared Backend()
+	weights  []*layerVars    // one per Dense layer, in order
 	compiled *compiled
 	lr       float64 // learning rate for the next engine (the optimizer's variable holds it once built)
 	engine   *engine
@@ -41,7 +43,7 @@ type Model struct {
 type layerVars struct {
 	layer        int // index in spec.Layers
 	name         string
-	kernel, bias *context.Variable
+	kernel, bias *model.Variable
 }
 
 // Sequential builds a model from an input shape (per sample, e.g. []int{32, 32, 3}) and a stack of
@@ -114,10 +116,7 @@ func normalizeSpec(spec ModelSpec) (ModelSpec, [][]int, error) {
 // initWeights (re)creates the context and fills every weight with its initializer, from the seed.
 func (m *Model) initWeights() error {
 	m.dropEngine()
-	m.ctx = context.New()
-	if err := m.ctx.SetRNGStateFromSeed(m.spec.Seed); err != nil {
-		return fmt.Errorf("keras: seeding the dropout RNG: %w", err)
-	}
+	m.store = model.NewStore()
 	m.weights = nil
 	in := m.spec.InputShape
 	for i, l := range m.spec.Layers {
@@ -133,7 +132,7 @@ func (m *Model) initWeights() error {
 			if err := initialize(p.initializer, rng, values, p.shape); err != nil {
 				return fmt.Errorf("keras: layer %q %s: %w", l.Name, p.name, err)
 			}
-			v := m.ctx.In("layers").In(l.Name).VariableWithValue(p.name,
+			v := m.store.RootScope().In("layers").In("%s", l.Name).VariableWithValue(p.name,
 				tensors.FromFlatDataAndDimensions(values, p.shape...))
 			if p.name == "kernel" {
 				lv.kernel = v

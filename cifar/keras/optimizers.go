@@ -3,10 +3,10 @@ package keras
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // The optimizers are written as graph ops on context variables, following the update_step of
@@ -19,16 +19,16 @@ const optimizerScope = "optimizer"
 // updater holds an optimizer's variables and builds its update ops.
 type updater struct {
 	cfg   Optimizer
-	lr    *context.Variable     // float32 scalar: the learning rate
-	iter  *context.Variable     // int64 scalar: Keras's optimizer.iterations, steps taken so far
-	uProd *context.Variable     // float32 scalar: Nadam's product of the momentum schedule
-	slots [][]*context.Variable // per parameter: SGD [momentum]; Adam, Nadam [momentum, velocity]; RMSprop [velocity]
+	lr    *model.Variable     // float32 scalar: the learning rate
+	iter  *model.Variable     // int64 scalar: Keras's optimizer.iterations, steps taken so far
+	uProd *model.Variable     // float32 scalar: Nadam's product of the momentum schedule
+	slots [][]*model.Variable // per parameter: SGD [momentum]; Adam, Nadam [momentum, velocity]; RMSprop [velocity]
 }
 
 // newUpdater (re)creates the optimizer's variables in ctx for the given parameters, with zero
 // moments and the configured learning rate. cfg must have passed withDefaults.
-func newUpdater(ctx *context.Context, cfg Optimizer, params []*context.Variable) (*updater, error) {
-	octx := ctx.In(optimizerScope)
+func newUpdater(store *model.Store, cfg Optimizer, params []*model.Variable) (*updater, error) {
+	octx := store.RootScope().In(optimizerScope)
 	if err := octx.DeleteVariablesInScope(); err != nil {
 		return nil, fmt.Errorf("keras: resetting the optimizer: %w", err)
 	}
@@ -50,8 +50,8 @@ func newUpdater(ctx *context.Context, cfg Optimizer, params []*context.Variable)
 		slotNames = []string{"velocity"}
 	}
 	for i, p := range params {
-		pctx := octx.Inf("%d", i)
-		var slots []*context.Variable
+		pctx := octx.In("%d", i)
+		var slots []*model.Variable
 		for _, name := range slotNames {
 			zeros := tensors.FromShape(p.Shape())
 			slots = append(slots, pctx.VariableWithValue(p.Name()+"_"+name, zeros).SetTrainable(false))
@@ -78,15 +78,15 @@ func (u *updater) setLearningRate(lr float64) error {
 // updateGraph adds to the graph the update of every parameter given its gradient, and increments
 // the step counter. params and grads are aligned; the parameters' current values are their
 // ValueGraph in the graph of grads.
-func (u *updater) updateGraph(params []*context.Variable, grads []*graph.Node) {
+func (u *updater) updateGraph(params []*model.Variable, grads []*graph.Node) {
 	if len(grads) == 0 {
 		return
 	}
 	g := grads[0].Graph()
-	iter := u.iter.ValueGraph(g)
-	u.iter.SetValueGraph(graph.AddScalar(iter, 1))
+	iter := u.iter.NodeValue(g)
+	u.iter.SetNodeValue(graph.AddScalar(iter, 1))
 	t := graph.ConvertDType(graph.AddScalar(iter, 1), dtypes.Float32) // Keras's local_step = iterations + 1
-	lr := u.lr.ValueGraph(g)
+	lr := u.lr.NodeValue(g)
 	cfg := u.cfg
 
 	// Per-step scalars shared by all parameters.
@@ -109,8 +109,8 @@ func (u *updater) updateGraph(params []*context.Variable, grads []*graph.Node) {
 		}
 		ut := momentumAt(t)
 		ut1 := momentumAt(graph.AddScalar(t, 1))
-		uProd := graph.Mul(u.uProd.ValueGraph(g), ut)
-		u.uProd.SetValueGraph(uProd)
+		uProd := graph.Mul(u.uProd.NodeValue(g), ut)
+		u.uProd.SetNodeValue(uProd)
 		uProd1 := graph.Mul(uProd, ut1)
 		beta2Power := graph.Pow(graph.Scalar(g, dtypes.Float32, cfg.Beta2), t)
 		// Keras: m̂ = uₜ₊₁·m/(1 − Πu·uₜ₊₁) + (1 − uₜ)·g/(1 − Πu); v̂ = v/(1 − β2ᵗ); w −= lr·m̂/(√v̂ + ε).
@@ -122,7 +122,7 @@ func (u *updater) updateGraph(params []*context.Variable, grads []*graph.Node) {
 	}
 
 	for i, p := range params {
-		w, grad := p.ValueGraph(g), grads[i]
+		w, grad := p.NodeValue(g), grads[i]
 		slots := u.slots[i]
 		var newW *graph.Node
 		switch cfg.Name {
@@ -132,9 +132,9 @@ func (u *updater) updateGraph(params []*context.Variable, grads []*graph.Node) {
 				break
 			}
 			// m = momentum·m − lr·g; w += m, or with Nesterov w += momentum·m − lr·g.
-			m := slots[0].ValueGraph(g)
+			m := slots[0].NodeValue(g)
 			m = graph.Sub(graph.MulScalar(m, cfg.Momentum), graph.Mul(grad, lr))
-			slots[0].SetValueGraph(m)
+			slots[0].SetNodeValue(m)
 			if cfg.Nesterov {
 				newW = graph.Add(w, graph.Sub(graph.MulScalar(m, cfg.Momentum), graph.Mul(grad, lr)))
 			} else {
@@ -151,23 +151,23 @@ func (u *updater) updateGraph(params []*context.Variable, grads []*graph.Node) {
 			newW = graph.Sub(w, graph.Div(step, graph.AddScalar(graph.Sqrt(vHat), cfg.Epsilon)))
 		case OptimizerRMSprop:
 			// v = ρ·v + (1−ρ)·g²; w −= lr·g/√(v + ε)
-			v := slots[0].ValueGraph(g)
+			v := slots[0].NodeValue(g)
 			v = graph.Add(graph.MulScalar(v, cfg.Rho), graph.MulScalar(graph.Square(grad), 1-cfg.Rho))
-			slots[0].SetValueGraph(v)
+			slots[0].SetNodeValue(v)
 			newW = graph.Sub(w, graph.Div(graph.Mul(lr, grad), graph.Sqrt(graph.AddScalar(v, cfg.Epsilon))))
 		}
-		p.SetValueGraph(newW)
+		p.SetNodeValue(newW)
 	}
 }
 
 // adamMoments updates Adam's and Nadam's moments: m += (g − m)·(1 − β1); v += (g² − v)·(1 − β2).
-func adamMoments(slots []*context.Variable, grad *graph.Node, cfg Optimizer) (m, v *graph.Node) {
+func adamMoments(slots []*model.Variable, grad *graph.Node, cfg Optimizer) (m, v *graph.Node) {
 	g := grad.Graph()
-	m = slots[0].ValueGraph(g)
+	m = slots[0].NodeValue(g)
 	m = graph.Add(m, graph.MulScalar(graph.Sub(grad, m), 1-cfg.Beta1))
-	slots[0].SetValueGraph(m)
-	v = slots[1].ValueGraph(g)
+	slots[0].SetNodeValue(m)
+	v = slots[1].NodeValue(g)
 	v = graph.Add(v, graph.MulScalar(graph.Sub(graph.Square(grad), v), 1-cfg.Beta2))
-	slots[1].SetValueGraph(v)
+	slots[1].SetNodeValue(v)
 	return m, v
 }

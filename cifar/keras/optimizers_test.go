@@ -4,9 +4,9 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // refOptimizer is a float64 transcription of Keras's update_step for one optimizer.
@@ -99,19 +99,19 @@ func TestOptimizersMatchKerasFormulas(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx := context.New()
+			store := model.NewStore()
 			w32 := make([]float32, len(w0))
 			for i, v := range w0 {
 				w32[i] = float32(v)
 			}
-			w := ctx.In("layers").In("d").VariableWithValue("kernel", tensors.FromFlatDataAndDimensions(w32, 2, 3))
-			params := []*context.Variable{w}
-			upd, err := newUpdater(ctx, opt, params)
+			w := store.RootScope().In("layers").In("d").VariableWithValue("kernel", tensors.FromFlatDataAndDimensions(w32, 2, 3))
+			params := []*model.Variable{w}
+			upd, err := newUpdater(store, opt, params)
 			if err != nil {
 				t.Fatal(err)
 			}
-			exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, c *graph.Node) *graph.Node {
-				wv := w.ValueGraph(c.Graph())
+			exec, err := model.NewExec(backend, store, func(_ *model.Scope, c *graph.Node) *graph.Node {
+				wv := w.NodeValue(c.Graph())
 				loss := graph.ReduceAllSum(graph.Add(graph.Mul(c, wv), graph.MulScalar(graph.Square(wv), 0.5)))
 				upd.updateGraph(params, graph.Gradient(loss, wv))
 				return loss

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // LayerWeights are the weights of one Dense layer as plain Go values.
@@ -73,7 +73,7 @@ func (m *Model) CountParams() int {
 }
 
 // variableData copies a float32 variable's value to the host.
-func variableData(v *context.Variable) ([]float32, error) {
+func variableData(v *model.Variable) ([]float32, error) {
 	t, err := v.Value()
 	if err != nil {
 		return nil, err
@@ -82,6 +82,6 @@ func variableData(v *context.Variable) ([]float32, error) {
 }
 
 // setVariable replaces a float32 variable's value with a copy of data (the size was checked).
-func setVariable(v *context.Variable, data []float32) error {
+func setVariable(v *model.Variable, data []float32) error {
 	return v.SetValue(tensors.FromFlatDataAndDimensions(data, v.Shape().Dimensions...))
 }

@@ -1,0 +1,218 @@
+package keras
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+)
+
+// RequireXLAEnv makes the cross-backend tests fail, instead of skip, when XLA cannot start
+// (test.sh sets it once kernel-setup/setup.sh has installed the plugin).
+const requireXLAEnv = "CIFARLAB_REQUIRE_XLA"
+
+// bothBackends returns XLA on the CPU (the installed PJRT plugin) and the pure-Go backend, or skips
+// the test when XLA is not available (fails when CIFARLAB_REQUIRE_XLA=1).
+func bothBackends(t *testing.T) (xla, goB compute.Backend) {
+	t.Helper()
+	unavailable := func(why string) {
+		if os.Getenv(requireXLAEnv) == "1" {
+			t.Fatalf("%s=1 but %s", requireXLAEnv, why)
+		}
+		t.Skip(why)
+	}
+	if !xlaCompiledIn {
+		unavailable("XLA is not compiled in")
+	}
+	path, err := PJRTPluginPath()
+	if err != nil {
+		unavailable(err.Error())
+	}
+	xla, _, err = newXLABackend(path)
+	if err != nil {
+		unavailable("XLA could not start: " + err.Error())
+	}
+	goB, err = gobackend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { goB.Finalize() })
+	// The XLA backend is not finalized: the plugin stays loaded for the process anyway.
+	return xla, goB
+}
+
+// labData returns n CIFAR-shaped samples (32×32×3 values in [0, 1]) in 10 classes whose mean
+// brightness pattern depends on the class, so that a model learns something in a few steps.
+func labData(n int, seed uint64) (Array, Labels) {
+	rng := rand.New(rand.NewPCG(seed, 11))
+	const d = 3072
+	patterns := make([]float32, 10*d)
+	for i := range patterns {
+		patterns[i] = rng.Float32()
+	}
+	x := make([]float32, n*d)
+	ids := make([]int, n)
+	for i := range n {
+		ids[i] = rng.IntN(10)
+		for j := range d {
+			x[i*d+j] = 0.5*patterns[ids[i]*d+j] + 0.5*rng.Float32()
+		}
+	}
+	return NewArray(x, n, 32, 32, 3), Classes(ids)
+}
+
+// labModels are the two labs' models with their own losses (lab 3: one-hot labels, Adam, dropout;
+// exercise 2: class ids, Nadam, ELU).
+var labModels = []struct {
+	name  string
+	build func() (*Model, error)
+	batch int
+}{
+	{"lab3", func() (*Model, error) { return Lab3Model("relu") }, 32},
+	{"exercise2", Exercise2Model, 128},
+}
+
+// onBackend builds a lab model that runs on backend b, with its optimizer replaced by opt when
+// opt.Name is set.
+func onBackend(t *testing.T, build func() (*Model, error), b compute.Backend, opt Optimizer) *Model {
+	t.Helper()
+	m, err := build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Name != "" {
+		cfg := m.compiled.cfg
+		cfg.Optimizer = opt
+		if err := m.Compile(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.backend = b
+	m.SetOutput(nil)
+	t.Cleanup(m.dropEngine)
+	return m
+}
+
+// labels returns y as the model's loss wants it.
+func labelsFor(t *testing.T, m *Model, y Labels) Labels {
+	t.Helper()
+	if m.compiled.cfg.Loss == LossCategoricalCrossentropy {
+		oneHot, err := y.ToOneHot(10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return oneHot
+	}
+	return y
+}
+
+// relDiff is the largest difference between a and b relative to the largest magnitude in a.
+func relDiff(a, b []float32) float64 {
+	var maxDiff, maxAbs float64
+	for i := range a {
+		maxDiff = max(maxDiff, math.Abs(float64(a[i])-float64(b[i])))
+		maxAbs = max(maxAbs, math.Abs(float64(a[i])))
+	}
+	if maxAbs == 0 {
+		return maxDiff
+	}
+	return maxDiff / maxAbs
+}
+
+// TestBackendsAgreeOnSGDStep trains each lab model for one SGD step (learning rate 1, so the
+// weights move by exactly the gradient) on XLA and on the pure-Go backend, from the same weights
+// on the same batch (dropout masks included), and compares the loss and every layer's update. The
+// two backends sum the matrix products in different orders, so they agree to float32 rounding
+// (about 1e-6 relative), not bit for bit; 1e-4 leaves room for any CPU and BLAS kernel.
+func TestBackendsAgreeOnSGDStep(t *testing.T) {
+	xla, goB := bothBackends(t)
+	for _, lm := range labModels {
+		t.Run(lm.name, func(t *testing.T) {
+			x, ids := labData(lm.batch, 3)
+			var losses []float64
+			var updates [][]LayerWeights
+			for _, b := range []compute.Backend{xla, goB} {
+				m := onBackend(t, lm.build, b, SGD(1))
+				before, err := m.Weights()
+				if err != nil {
+					t.Fatal(err)
+				}
+				h, err := m.Fit(x, labelsFor(t, m, ids), FitConfig{Epochs: 1, BatchSize: lm.batch, NoShuffle: true, Verbose: 0})
+				if err != nil {
+					t.Fatal(err)
+				}
+				after, err := m.Weights()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range after {
+					for j := range after[i].Kernel {
+						after[i].Kernel[j] -= before[i].Kernel[j]
+					}
+					for j := range after[i].Bias {
+						after[i].Bias[j] -= before[i].Bias[j]
+					}
+				}
+				losses = append(losses, h.Epochs[0].Loss)
+				updates = append(updates, after)
+			}
+			if d := math.Abs(losses[0]-losses[1]) / losses[0]; d > 1e-5 {
+				t.Errorf("loss of the step: XLA %.8g, Go %.8g (relative difference %.2g)", losses[0], losses[1], d)
+			}
+			for i := range updates[0] {
+				for part, pair := range map[string][2][]float32{
+					"kernel": {updates[0][i].Kernel, updates[1][i].Kernel},
+					"bias":   {updates[0][i].Bias, updates[1][i].Bias},
+				} {
+					if d := relDiff(pair[0], pair[1]); d > 1e-4 {
+						t.Errorf("layer %d %s: the SGD updates differ by %.2g of their largest value", i, part, d)
+					} else {
+						t.Logf("layer %d %s: the SGD updates differ by %.2g of their largest value", i, part, d)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestBackendsAgreeOnLosses trains each lab model with its own optimizer (lab 3: Adam with
+// dropout; exercise 2: Nadam) for a few epochs on XLA and on the pure-Go backend and compares the
+// per-epoch losses and accuracies: what a user sees. Weights after Adam steps are not compared:
+// Adam divides by the root of tiny second moments, so a rounding difference can flip the sign of
+// a weight's step without changing what the model computes.
+func TestBackendsAgreeOnLosses(t *testing.T) {
+	xla, goB := bothBackends(t)
+	for _, lm := range labModels {
+		t.Run(lm.name, func(t *testing.T) {
+			const n = 640
+			x, ids := labData(n, 5)
+			var hists []*History
+			for _, b := range []compute.Backend{xla, goB} {
+				m := onBackend(t, lm.build, b, Optimizer{})
+				h, err := m.Fit(x, labelsFor(t, m, ids), FitConfig{Epochs: 3, BatchSize: lm.batch, ValidationSplit: 0.2, Verbose: 0})
+				if err != nil {
+					t.Fatal(err)
+				}
+				hists = append(hists, h)
+			}
+			valN := float64(n / 5)
+			for e := range hists[0].Epochs {
+				a, b := hists[0].Epochs[e], hists[1].Epochs[e]
+				line := fmt.Sprintf("epoch %d: XLA loss %.6f acc %.4f val_loss %.6f val_acc %.4f; Go %.6f %.4f %.6f %.4f",
+					e+1, a.Loss, a.Accuracy, a.ValLoss, a.ValAccuracy, b.Loss, b.Accuracy, b.ValLoss, b.ValAccuracy)
+				t.Log(line)
+				// Losses: float32 rounding grows over the steps of an epoch; 1e-3 relative is ten
+				// times what was seen here. Accuracies: a sample whose two top classes are within
+				// rounding may flip, so allow two samples.
+				if math.Abs(a.Loss-b.Loss) > 1e-3*b.Loss || math.Abs(a.ValLoss-b.ValLoss) > 1e-3*b.ValLoss ||
+					math.Abs(a.ValAccuracy-b.ValAccuracy) > 2/valN+1e-9 {
+					t.Errorf("the backends disagree: %s", line)
+				}
+			}
+		})
+	}
+}
