@@ -8,6 +8,8 @@
 # Data comes from CIFAR10_DIR, else the per-user cache (downloading the official archive there).
 set -euo pipefail
 cd "$(dirname "$0")"
+# GoMLX's pure-Go backend (used when XLA's plugin is not installed) with its SIMD matrix products.
+export GOEXPERIMENT=${GOEXPERIMENT:-simd}
 if ! command -v go >/dev/null; then
   echo "labs.sh: Go 1.26 or later is required (https://go.dev/dl/)" >&2
   exit 1

@@ -6,8 +6,10 @@
 #     goimports), built into a per-user bin folder;
 #   - the GoNB kernel ("gonb"), registered with Jupyter through a wrapper that puts that bin folder
 #     and Go on PATH, whatever PATH Jupyter itself was started with;
-#   - what the PDF export needs: Chromium, MathJax (libjs-mathjax), poppler-utils, fonts;
-#     and OpenBLAS (libopenblas0-pthread), which makes training about 5x faster.
+#   - XLA's PJRT CPU plugin (pinned by version and SHA-256 in pjrt-requirements.txt), downloaded from
+#     PyPI once and unpacked into ${XDG_DATA_HOME:-~/.local/share}/cifarlab/pjrt: with it, training
+#     runs on XLA; without it, on GoMLX's pure-Go backend (a few times slower);
+#   - what the PDF export needs: Chromium, MathJax (libjs-mathjax), poppler-utils, fonts.
 # It is idempotent: a second run checks, finds everything in place and changes nothing.
 #
 # Usage: kernel-setup/setup.sh           set up (or check that all is in place)
@@ -18,6 +20,8 @@
 #   CIFARLAB_TOOLS_DIR  where the Go tools go (default ${XDG_DATA_HOME:-~/.local/share}/cifarlab/gonb-tools)
 #   JUPYTER_DATA_DIR    Jupyter's data folder, as Jupyter itself reads it (kernels/gonb goes there)
 #   CIFARLAB_JUPYTER    auto (default), apt or pip: how to install Jupyter when it is missing
+#   CIFARLAB_PJRT_PLUGIN  where the PJRT CPU plugin goes (default
+#                         ${XDG_DATA_HOME:-~/.local/share}/cifarlab/pjrt/pjrt_c_api_cpu_plugin.so)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -49,7 +53,6 @@ JUPYTER_PACKAGES=(jupyter-nbconvert jupyter-client jupyter-notebook python3-ipyk
 PDF_PACKAGES=(
   chromium libjs-mathjax fonts-mathjax libjs-requirejs  # HTML -> PDF, offline
   poppler-utils fonts-dejavu-core fonts-liberation      # PDF checks, fonts
-  libopenblas0-pthread                                  # fast matrix products when training (cifar/keras)
 )
 TEX_PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc)
 
@@ -125,7 +128,7 @@ step_jupyter() {
   fi
   local how=${CIFARLAB_JUPYTER:-auto}
   if [ "$how" = auto ]; then
-    if pypi_reachable; then how=pip; elif have_apt; then how=apt; else how=pip; fi
+    if have_apt && can_root; then how=apt; else how=pip; fi
   fi
   if [ "$how" = pip ]; then
     doing "JupyterLab and nbconvert through pip (--user)"
@@ -194,6 +197,77 @@ step_tools() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# XLA's PJRT CPU plugin: a wheel from PyPI, pinned by version and hash, of which only the .so is
+# kept. go-xla's own auto-install (from GitHub) is never used: cifar/keras turns it off and loads
+# the plugin by its absolute path.
+PJRT_PLUGIN=${CIFARLAB_PJRT_PLUGIN:-${XDG_DATA_HOME:-$HOME/.local/share}/cifarlab/pjrt/pjrt_c_api_cpu_plugin.so}
+PJRT_REQ="$HERE/pjrt-requirements.txt"
+pjrt_stamp() { grep -v '^#' "$PJRT_REQ" | sha256sum | cut -d' ' -f1; }
+
+pip_cmd() { # a python3 with pip (any: pip download installs nothing)
+  local p
+  for p in python3 /usr/bin/python3; do
+    command -v "$p" >/dev/null && "$p" -m pip --version >/dev/null 2>&1 && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+step_pjrt() {
+  local want
+  want=$(pjrt_stamp)
+  if [ -f "$PJRT_PLUGIN" ] && [ "$(cat "$PJRT_PLUGIN.stamp" 2>/dev/null)" = "$want" ]; then
+    ok "XLA PJRT CPU plugin ($(grep -v '^#' "$PJRT_REQ" | cut -d' ' -f1)): $PJRT_PLUGIN"
+    return 0
+  fi
+  if [ "$MODE" = check ]; then
+    info "XLA's PJRT CPU plugin is not installed at $PJRT_PLUGIN: training runs on the pure-Go backend (run kernel-setup/setup.sh for XLA)"
+    return 0
+  fi
+  local py tmp
+  if ! py=$(pip_cmd); then
+    have_apt && apt_install python3-pip
+    py=$(pip_cmd) || { missing "pip not found: cannot download XLA's PJRT CPU plugin (apt-get install python3-pip)"; return 0; }
+  fi
+  doing "XLA PJRT CPU plugin from PyPI ($(grep -v '^#' "$PJRT_REQ" | cut -d' ' -f1), ~63 MB) into $PJRT_PLUGIN"
+  mkdir -p "$(dirname "$PJRT_PLUGIN")"
+  tmp=$(mktemp -d "$(dirname "$PJRT_PLUGIN")/.download-XXXXXX")
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" EXIT
+  if ! "$py" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+        --platform manylinux_2_27_x86_64 --python-version 3 -r "$PJRT_REQ" -d "$tmp" >&2; then
+    rm -rf "$tmp"; trap - EXIT
+    missing "downloading XLA's PJRT CPU plugin from PyPI failed (see above); training will use the pure-Go backend"
+    return 0
+  fi
+  # Unpack the one .so (exporting GetPjrtApi) next to its final place, then rename it: a plugin
+  # file is either complete or absent.
+  if "$py" - "$tmp" "$PJRT_PLUGIN" <<'PY'
+import glob, os, sys, zipfile
+tmp, dest = sys.argv[1], sys.argv[2]
+wheels = glob.glob(os.path.join(tmp, "*.whl"))
+if len(wheels) != 1:
+    sys.exit(f"expected one wheel in {tmp}, found {wheels}")
+with zipfile.ZipFile(wheels[0]) as z:
+    names = [n for n in z.namelist() if n.endswith("pjrt_c_api_cpu_plugin.so")]
+    if len(names) != 1:
+        sys.exit(f"{wheels[0]}: expected one pjrt_c_api_cpu_plugin.so, found {names}")
+    part = dest + ".part"
+    with z.open(names[0]) as src, open(part, "wb") as out:
+        while chunk := src.read(1 << 20):
+            out.write(chunk)
+    os.chmod(part, 0o755)
+    os.replace(part, dest)
+PY
+  then
+    echo "$want" > "$PJRT_PLUGIN.stamp"
+    ok "XLA PJRT CPU plugin: $PJRT_PLUGIN"
+  else
+    missing "unpacking XLA's PJRT CPU plugin failed (see above)"
+  fi
+  rm -rf "$tmp"; trap - EXIT
+}
+
+# ---------------------------------------------------------------------------------------------
 # The GoNB kernel.
 KERNEL_DIR=""
 wrapper_text() {
@@ -203,9 +277,11 @@ wrapper_text() {
 #!/bin/sh
 # Written by cifarlab kernel-setup/setup.sh (do not edit; rerun it instead).
 # Starts the GoNB kernel with its Go tools (gopls, goimports) and Go itself on PATH, whatever PATH
-# Jupyter was started with.
+# Jupyter was started with, and GOEXPERIMENT=simd, which gives GoMLX's pure-Go backend its SIMD
+# matrix products when XLA's plugin is missing.
 PATH='$BIN':'$goroot/bin':"\$PATH"
-export PATH
+GOEXPERIMENT=\${GOEXPERIMENT:-simd}
+export PATH GOEXPERIMENT
 exec '$BIN/gonb' "\$@"
 EOF
 }
@@ -288,6 +364,7 @@ PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3)
 step_go
 step_tools
 step_kernel
+step_pjrt
 step_pdf
 
 if [ ${#MISSING[@]} -gt 0 ]; then

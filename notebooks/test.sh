@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 kernel-setup/setup.sh
+export GOEXPERIMENT=${GOEXPERIMENT:-simd}   # as test.sh and labs.sh
 if [ -z "${CIFAR10_DIR:-}" ] && [ -d ../shared/cifar10 ]; then
   export CIFAR10_DIR=$(cd ../shared/cifar10 && pwd)   # as .ci/run does
 fi
