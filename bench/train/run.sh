@@ -1,74 +1,56 @@
 #!/usr/bin/env bash
-# Compares cifar/keras training speed with PyTorch on the CPU: one training step of lab 3 (Adam,
-# batch 32) and exercise 2 (Nadam, batch 128), and with --epoch one full lab 3 epoch (40k + 10k).
-# Go and PyTorch runs alternate (ROUNDS rounds, default 3) so both see the same machine load; the
-# table shows medians and the ratio Go / PyTorch (goal: at most 1.5).
+# Compares cifar/keras training speed on GoMLX's backends with PyTorch on the CPU: one training step
+# of lab 3 (Adam, batch 32) and exercise 2 (Nadam, batch 128), and with --epoch one full lab 3 epoch
+# (40k + 10k). Rows:
+#   xla     GoMLX XLA CPU (the PJRT plugin kernel-setup/setup.sh installs; the labs' default)
+#   go      GoMLX's pure-Go backend built with GOEXPERIMENT=simd (the fallback without the plugin)
+#   torch   PyTorch 2.x CPU from PyPI, pinned in bench/requirements-torch.txt, in bench/.venv
+#   torch1  Debian's python3-torch 1.13 (only with --debian-torch)
+# Every round runs each of them once, in turn, so that all see the same machine load; the table
+# shows medians, the spread of the rounds and the ratio to PyTorch 2.x (goal: at most 1.0 for XLA).
 #
-#   bash bench/train/run.sh [--epoch] [--stock]
-#
-# --stock also times simplego's own matrix products (CIFAR_FASTDOT=off).
-# Needs Debian's python3-torch and libopenblas0-pthread, which it installs when run as root (the
-# threaded OpenBLAS: without it torch falls back to the reference BLAS and is several times slower,
-# not a fair reference).
+#   bash bench/train/run.sh [--epoch] [--debian-torch]     (ROUNDS=5 by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-epoch="" stock=""
+epoch="" debian=""
 for a in "$@"; do
 	case "$a" in
-	--epoch) epoch=--epoch ;;
-	--stock) stock=1 ;;
-	*) echo "usage: $0 [--epoch] [--stock]" >&2; exit 2 ;;
+	--epoch) epoch=1 ;;
+	--debian-torch) debian=1 ;;
+	*) echo "usage: $0 [--epoch] [--debian-torch]" >&2; exit 2 ;;
 	esac
 done
-rounds=${ROUNDS:-3}
-source bench/need_torch.sh
+rounds=${ROUNDS:-5}
+export GOEXPERIMENT=${GOEXPERIMENT:-simd}
+# XLA's plugin (and the rest of the notebook set-up; seconds when in place).
+kernel-setup/setup.sh >/dev/null || echo "run.sh: kernel-setup/setup.sh reported a problem; the xla row may fall back to Go" >&2
+source bench/torch_venv.sh          # TORCH_PY, GLIBC_TUNABLES (PyTorch's Adam at its best)
+[ -n "$debian" ] && source bench/need_torch.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 go build -o "$out/train" ./bench/train
 export OMP_WAIT_POLICY=PASSIVE
+run_go() { # row backend args...
+	local row=$1 backend=$2
+	shift 2
+	GOMLX_BACKEND=$backend "$out/train" "$@" | sed "s/^/$row /" >>"$out/results"
+}
 for ((r = 1; r <= rounds; r++)); do
 	echo "round $r/$rounds: steps ..." >&2
-	"$out/train" -repeats 3 | sed 's/^/go /' >>"$out/results"
-	if [ -n "$stock" ]; then
-		CIFAR_FASTDOT=off "$out/train" -repeats 3 | sed 's/^/stock /' >>"$out/results"
+	run_go xla "" -repeats 3
+	run_go go go -repeats 3
+	"$TORCH_PY" bench/train/torch_ref.py --threads 2 --repeats 3 | sed 's/^/torch /' >>"$out/results"
+	if [ -n "$debian" ]; then
+		/usr/bin/python3 bench/train/torch_ref.py --threads 2 --repeats 3 | sed 's/^/torch1 /' >>"$out/results"
 	fi
-	/usr/bin/python3 bench/train/torch_ref.py --threads 2 --repeats 3 | sed 's/^/torch /' >>"$out/results"
 done
 if [ -n "$epoch" ]; then
 	# Each epoch in a process of its own, so that its peak RSS is that of a lab 3 training run.
-	echo "lab 3 epoch: go ..." >&2
-	"$out/train" -models "" -epoch | sed 's/^/go-epoch /' >>"$out/results"
-	echo "lab 3 epoch: torch ..." >&2
-	/usr/bin/python3 bench/train/torch_ref.py --threads 2 --models "" --epoch | sed 's/^/torch-epoch /' >>"$out/results"
+	for ((r = 1; r <= ${EPOCH_ROUNDS:-1}; r++)); do
+		echo "lab 3 epoch $r: xla, go, torch ..." >&2
+		run_go xla-epoch "" -models "" -epoch
+		run_go go-epoch go -models "" -epoch
+		"$TORCH_PY" bench/train/torch_ref.py --threads 2 --models "" --epoch | sed 's/^/torch-epoch /' >>"$out/results"
+	done
 fi
-/usr/bin/python3 - "$out/results" <<'PY'
-import json, statistics, sys, platform, datetime, os
-rows = {}
-info = {}
-for line in open(sys.argv[1]):
-    proc, js = line.split(" ", 1)
-    who = proc.removesuffix("-epoch")
-    d = json.loads(js)
-    if d["what"] in ("info",):
-        info[who] = d; continue
-    if d["what"] == "memory":
-        rows.setdefault((proc, "peak RSS MiB", ""), []).append(d["peak_rss_mib"]); continue
-    key = (who, d["model"], d["what"])
-    rows.setdefault(key, []).append(d["ms_per_step"] if d["what"] == "step" else d["s_per_epoch"])
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-print(f"date {datetime.date.today()}, {os.cpu_count()} CPUs ({cpu}), load avg {os.getloadavg()[0]:.1f}")
-for who, d in info.items():
-    print(f"{who}: {d.get('backend') or ('torch ' + d['torch'] + ', ' + str(d['threads']) + ' threads, ' + d['blas'] + ', flush denormals ' + str(d.get('flush_denormal')))}")
-print(f"{'model':10} {'measure':8} {'who':6} {'median':>10} {'runs':30} {'ratio to torch':>14}")
-for (who, model, what), vals in sorted(rows.items()):
-    if model == "peak RSS MiB":
-        continue
-    med = statistics.median(vals)
-    unit = "ms/step" if what == "step" else "s/epoch"
-    ref = rows.get(("torch", model, what))
-    ratio = f"{med / statistics.median(ref):.2f}x" if ref and who != "torch" else ""
-    print(f"{model:10} {what:8} {who:6} {med:8.2f} {unit:8} {str([round(v, 2) for v in vals]):30} {ratio:>8}")
-for (who, model, what), vals in sorted(rows.items()):
-    if model == "peak RSS MiB":
-        print(f"peak RSS of the {who} process{' (one lab 3 epoch, 50k images held as bytes, as lab.Images does)' if who.endswith('-epoch') else ' (steps)'}: {max(vals):.0f} MiB")
-PY
+"$TORCH_PY" bench/train/table.py "$out/results"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/go-xla/compute/xla"
+	"github.com/gomlx/go-xla/pjrt"
 )
 
 // xlaCompiledIn tells that this program links GoMLX's XLA backend (go-xla, through cgo).
@@ -38,5 +39,10 @@ func newXLABackend(config string) (b compute.Backend, desc string, err error) {
 	case xb.IsCUDA():
 		kind = "XLA CUDA"
 	}
-	return xb, fmt.Sprintf("%s, %s", kind, xb.Description()), nil
+	desc = fmt.Sprintf("%s, PJRT plugin %s", kind, xb.PluginName())
+	if p, err := pjrt.GetPlugin(xb.PluginName()); err == nil { // already loaded: a lookup
+		major, minor := p.Version()
+		desc = fmt.Sprintf("%s, PJRT plugin %s (PJRT C API %d.%d)", kind, xb.PluginName(), major, minor)
+	}
+	return xb, desc, nil
 }

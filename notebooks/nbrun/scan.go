@@ -50,8 +50,9 @@ type Scan struct {
 // AllowErrorsTag marks a cell whose errors are expected (the tag nbconvert itself uses).
 const AllowErrorsTag = "raises-exception"
 
-// Lines of a cell's stderr that mean the cell failed. GoNB reports a cell whose program panics
-// or exits non-zero as a normal, successful execution: only its stderr tells.
+// Lines of a cell's stderr that mean the cell failed. GoNB (v0.11.4) reports a Go cell whose
+// program panics or exits non-zero as an error, but a failed `!` shell line as a normal, successful
+// execution: only its stderr tells.
 var stderrFailures = []*regexp.Regexp{
 	regexp.MustCompile(`^panic: `),                // Go panic
 	regexp.MustCompile(`^fatal error: `),          // Go runtime fatal error (deadlock, out of memory)
@@ -95,27 +96,7 @@ func Check(nb *Notebook, exp Expectations) Scan {
 			continue
 		}
 		if !c.hasTag(AllowErrorsTag) {
-			for _, o := range c.Outputs {
-				switch {
-				case o.OutputType == "error":
-					p := base
-					p.Reason = strings.TrimSpace(fmt.Sprintf("%s: %s", o.Ename, ansiEscape.ReplaceAllString(o.Evalue, "")))
-					if gonbHTMLError != "" {
-						p.Detail = clip(gonbHTMLError, 30)
-					} else {
-						p.Detail = clip(ansiEscape.ReplaceAllString(strings.Join(o.Traceback, "\n"), ""), 30)
-					}
-					s.Problems = append(s.Problems, p)
-				case o.OutputType == "stream" && o.Name == "stderr":
-					text := ansiEscape.ReplaceAllString(string(o.Text), "")
-					if line, ok := failureLine(text); ok {
-						p := base
-						p.Reason = line
-						p.Detail = clip(text, 30)
-						s.Problems = append(s.Problems, p)
-					}
-				}
-			}
+			s.Problems = append(s.Problems, cellFailures(base, c.Outputs, gonbHTMLError)...)
 		}
 		if want := c.Metadata.Cifarlab.MinImages; images < want {
 			p := base
@@ -128,6 +109,49 @@ func Check(nb *Notebook, exp Expectations) Scan {
 			"expected at least %d image(s) (charts) in the notebook, its outputs hold %d", exp.MinImages, s.Images)})
 	}
 	return s
+}
+
+// cellFailures returns the failures of one cell's outputs. Since v0.11.4, GoNB reports a Go cell
+// whose program panics or exits non-zero as an error output: then the cell has one problem, named
+// after the first failure line of its stderr (the panic) when there is one. Where GoNB still says
+// "ok" (a failed `!` shell line), the stderr lines that mark a failure are the problems.
+func cellFailures(base Problem, outputs []Output, gonbHTMLError string) []Problem {
+	var stderr []string
+	var errOut *Output
+	for i, o := range outputs {
+		switch {
+		case o.OutputType == "error" && errOut == nil:
+			errOut = &outputs[i]
+		case o.OutputType == "stream" && o.Name == "stderr":
+			stderr = append(stderr, ansiEscape.ReplaceAllString(string(o.Text), ""))
+		}
+	}
+	if errOut != nil {
+		p := base
+		p.Reason = strings.TrimSpace(fmt.Sprintf("%s: %s", errOut.Ename, ansiEscape.ReplaceAllString(errOut.Evalue, "")))
+		detail := ansiEscape.ReplaceAllString(strings.Join(errOut.Traceback, "\n"), "")
+		if gonbHTMLError != "" {
+			detail = gonbHTMLError
+		}
+		for _, text := range stderr {
+			if line, ok := failureLine(text); ok {
+				p.Reason, detail = line, text
+				break
+			}
+		}
+		p.Detail = clip(detail, 30)
+		return []Problem{p}
+	}
+	var problems []Problem
+	for _, text := range stderr {
+		if line, ok := failureLine(text); ok {
+			p := base
+			p.Reason = line
+			p.Detail = clip(text, 30)
+			problems = append(problems, p)
+		}
+	}
+	return problems
 }
 
 // failureLine returns the first line of a stderr text that marks a failure.

@@ -139,6 +139,14 @@ func TestCheckImagesAndErrors(t *testing.T) {
 	if len(s.Problems) != 1 || s.Problems[0].Reason != `ERROR: failed to run "go get": exit status 1` || s.Problems[0].Detail != "trace" {
 		t.Errorf("error output: %v", s.Problems)
 	}
+	// GoNB v0.11.4: a panicking cell has its panic on stderr and an error output; one problem,
+	// named after the panic.
+	panicked := stream("stderr", "panic: boom\n\ngoroutine 1 [running]:\nexit status 2\n")
+	exitErr := map[string]any{"output_type": "error", "ename": "ERROR", "evalue": "exit status 2", "traceback": []string{"exit status 2"}}
+	s = Check(notebookJSON(t, panicked, exitErr), Expectations{})
+	if len(s.Problems) != 1 || s.Problems[0].Reason != "panic: boom" || !strings.Contains(s.Problems[0].Detail, "goroutine 1") {
+		t.Errorf("panic with an error output: %v", s.Problems)
+	}
 }
 
 func TestCheckCellNotRun(t *testing.T) {
