@@ -2,9 +2,25 @@
 
 package keras
 
+/*
+#include <malloc.h>
+
+// keepFreedBuffers makes glibc's malloc keep freed blocks of up to 32 MiB for reuse instead of
+// returning each to the kernel: XLA allocates every step's outputs (new weights, optimizer
+// moments) afresh, and with glibc's defaults each of those multi-MiB buffers is a new mmap whose
+// pages fault in one by one. 32 MiB is the most mallopt accepts on 64-bit; the trim threshold
+// keeps up to 1 GiB of free heap (PyTorch's CPU benchmarks use the same settings through
+// GLIBC_TUNABLES).
+static int keepFreedBuffers(void) {
+	return mallopt(M_MMAP_THRESHOLD, 32 << 20) && mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+*/
+import "C"
+
 import (
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/go-xla/compute/xla"
@@ -14,6 +30,8 @@ import (
 // xlaCompiledIn tells that this program links GoMLX's XLA backend (go-xla, through cgo).
 const xlaCompiledIn = true
 
+var mallocOnce sync.Once
+
 // newXLABackend starts go-xla's backend for config: an absolute path to a PJRT plugin, a plugin
 // name ("cpu", "cuda") that go-xla looks up in its folders and PJRT_PLUGIN_LIBRARY_PATH, optionally
 // followed by go-xla's options (",noshared_buffers"). Automatic installation is off, so a missing
@@ -21,6 +39,7 @@ const xlaCompiledIn = true
 // is turned into an error too. It returns the backend and a short description of it.
 func newXLABackend(config string) (b compute.Backend, desc string, err error) {
 	xla.EnableAutoInstall(false)
+	mallocOnce.Do(func() { C.keepFreedBuffers() })
 	// Child processes built with go-xla (GoNB cells, benchmarks) must not download either.
 	_ = os.Setenv(xla.NoAutoInstallEnv, "1")
 	defer func() {
