@@ -5,8 +5,9 @@
 //
 // Usage: go run ./bench/train [-models lab3,exercise2] [-steps 30] [-repeats 5] [-epoch]
 //
-// The data are random (timings do not depend on the values). CIFAR_FASTDOT=off runs simplego's own
-// matrix products instead of OpenBLAS, for comparison.
+// The data are random (timings do not depend on the values). The backend is cifar/keras's default
+// (XLA on the CPU when its plugin is installed); GOMLX_BACKEND=go times the pure-Go backend and
+// GOMLX_BACKEND=xla:/path/plugin.so another PJRT plugin (bench/gpu/run.sh: XLA CUDA).
 package main
 
 import (

@@ -2,8 +2,9 @@
 """PyTorch CPU reference for bench/train: the same two MLPs as cifar/keras's reference models
 (lab 3 and exercise 2), the same optimizers, batch sizes and shapes, on random data.
 
-Run with Debian's torch and the threaded OpenBLAS (python3-torch, libopenblas0-pthread):
-    OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/train/torch_ref.py
+Run by bench/train/run.sh with PyTorch 2.x from PyPI (bench/.venv, bench/requirements-torch.txt),
+GLIBC_TUNABLES set so that Adam's fresh buffers do not page-fault, and OMP_WAIT_POLICY=PASSIVE:
+    bench/.venv/bin/python bench/train/torch_ref.py
 Prints one JSON object per measurement (ms/step medians and, with --epoch, s/epoch).
 """
 import argparse

@@ -38,7 +38,7 @@ func relu(x *graph.Node) *graph.Node {
 }
 
 // elu is Keras's ELU with alpha 1: x for x > 0, exp(x)-1 otherwise, with TensorFlow's gradient (1
-// for x > 0, exp(x) otherwise, also at 0). GoMLX v0.26.0 has no ELU and its Expm1 has no gradient.
+// for x > 0, exp(x) otherwise, also at 0). Written here so that it is Keras's to the letter on every backend.
 //
 // The value is computed without a gradient path (exp of min(x, 0), so that the unused branch
 // cannot overflow) and the gradient is given directly, as TensorFlow's EluGrad does it from the

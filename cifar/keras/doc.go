@@ -31,8 +31,10 @@
 // metrics, and the callbacks' messages word for word.
 //
 // Everything random (initial weights, shuffles, dropout) comes from the model's seed, so the same
-// seed gives the same History on the same backend. The package runs on GoMLX's pure-Go backend
-// ("go", see [Backend]); it never imports the XLA backend.
+// seed gives the same History on the same backend; dropout masks are a hash of the seed, so that
+// XLA and the pure-Go backend draw the same ones. The package runs on GoMLX's XLA backend with the
+// PJRT CPU plugin that kernel-setup/setup.sh installs, or on its pure-Go backend (see [Backend]);
+// it never downloads a plugin.
 //
 // Errors are returned, never panicked, and start with "keras: ". A Model is not safe for concurrent
 // use; different models may be used from different goroutines.
