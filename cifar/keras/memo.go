@@ -9,11 +9,13 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/cifarlab/cifarlab/internal/settings"
 )
 
 // RetrainEnv is the environment variable that forces memoized Fit calls to train again
-// ("1", "true" or "yes").
+// (1, true, yes or on; 0, false, no, off or empty leave them loading; any other value makes Fit
+// fail, see settings.ParseBool).
 const RetrainEnv = "CIFARLAB_RETRAIN"
 
 // runKeyVersion changes whenever training semantics change, invalidating older memoized runs.
@@ -24,13 +26,11 @@ type memoRun struct {
 	key, dir string
 }
 
-// retrainFromEnv reports whether CIFARLAB_RETRAIN asks to train again.
+// retrainFromEnv reports whether CIFARLAB_RETRAIN asks to train again. memoFor has checked the
+// value already, refusing one that settings.ParseBool does not understand.
 func retrainFromEnv() bool {
-	switch strings.ToLower(strings.TrimSpace(os.Getenv(RetrainEnv))) {
-	case "1", "true", "yes":
-		return true
-	}
-	return false
+	on, _ := settings.Bool(RetrainEnv)
+	return on
 }
 
 // memoFor computes the run key of a Fit: a SHA-256 (first 16 hex digits) of the model spec, its
@@ -38,6 +38,9 @@ func retrainFromEnv() bool {
 // number of earlier Fit calls, the compile and fit settings (callbacks by type and exported
 // fields) and CRC fingerprints of the data (see fingerprint).
 func (m *Model) memoFor(data *split, cfg FitConfig) (*memoRun, error) {
+	if _, err := settings.Bool(RetrainEnv); err != nil {
+		return nil, errorf("fit: %w", err)
+	}
 	weights, err := m.Weights()
 	if err != nil {
 		return nil, err

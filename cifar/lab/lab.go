@@ -11,11 +11,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/cifar/keras"
 	"github.com/cifarlab/cifarlab/cifar/report"
+	"github.com/cifarlab/cifarlab/internal/settings"
 	"github.com/cifarlab/cifarlab/plots"
 )
 
@@ -26,10 +26,22 @@ const EnvQuick = "CIFARLAB_QUICK"
 // EnvRunsDir overrides the folder of memoized training runs.
 const EnvRunsDir = "CIFARLAB_RUNS_DIR"
 
-// Quick reports whether quick mode is on (CIFARLAB_QUICK set to a true value such as 1).
+// QuickMode reports whether quick mode is on: CIFARLAB_QUICK set to 1, true, yes or on (any case).
+// 0, false, no, off and an empty or unset variable mean off; any other value is an error, so that a
+// typo never turns a full run into a quick one or the reverse.
+func QuickMode() (bool, error) {
+	return settings.Bool(EnvQuick)
+}
+
+// Quick is QuickMode for the notebooks' hyperparameter cells. It panics on a value of
+// CIFARLAB_QUICK that QuickMode does not understand: the cell fails, saying why, instead of
+// training in the wrong mode.
 func Quick() bool {
-	on, err := strconv.ParseBool(os.Getenv(EnvQuick))
-	return err == nil && on
+	on, err := QuickMode()
+	if err != nil {
+		panic(fmt.Sprintf("lab: %v", err))
+	}
+	return on
 }
 
 // Pick returns full normally and quick in quick mode; notebooks use it in their

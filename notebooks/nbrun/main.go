@@ -34,6 +34,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cifarlab/cifarlab/internal/settings"
 )
 
 func main() {
@@ -60,34 +62,12 @@ func (s *stringList) String() string     { return strings.Join(*s, ", ") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("nbrun", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o Options
-	var contains stringList
-	fs.StringVar(&o.Out, "out", "", "folder for the executed notebooks, logs, HTML, PDFs and page PNGs (default: out/ beside each notebook)")
-	fs.BoolVar(&o.Quick, "quick", quickFromEnv(), "quick mode: run the notebooks with CIFARLAB_QUICK=1 (a subset, few epochs); default from $CIFARLAB_QUICK")
-	fs.BoolVar(&o.NoExec, "no-exec", false, "do not execute: check (and export) notebooks that were executed already")
-	fs.BoolVar(&o.PDF, "pdf", false, "export each notebook to PDF (nbconvert HTML printed by headless Chromium) and check the PDF")
-	fs.BoolVar(&o.LaTeX, "latex", false, "also export with nbconvert --to pdf (XeLaTeX); skipped with a message where XeLaTeX is not installed")
-	fs.IntVar(&o.MinImages, "min-images", -1, "images (charts) each notebook must show (default: its metadata cifarlab.min_images)")
-	fs.Var(&contains, "contains", "a string the PDF must contain (repeatable; the notebook's headings and metadata cifarlab.pdf_contains are checked too)")
-	fs.DurationVar(&o.CellTimeout, "cell-timeout", 0, "time a cell may run (default: metadata cifarlab.cell_timeout_s, else 10m in quick mode, 2h otherwise)")
-	fs.DurationVar(&o.Timeout, "timeout", 0, "time a whole notebook may run (default: no limit)")
-	fs.StringVar(&o.Kernel, "kernel", "gonb", "Jupyter kernel to run the notebooks with")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: nbrun [flags] NOTEBOOK.ipynb...\n\nExecutes GoNB notebooks headless, fails on any failed cell or missing chart, exports PDFs.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	o.Contains = contains
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
+	o, notebooks, code := parseArgs(args, stderr)
+	if code >= 0 {
+		return code
 	}
 	passed, failed := 0, 0
-	for _, nbPath := range fs.Args() {
+	for _, nbPath := range notebooks {
 		res, err := RunNotebook(ctx, nbPath, o, stdout)
 		if err != nil {
 			failed++
@@ -104,10 +84,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func quickFromEnv() bool {
-	v := os.Getenv("CIFARLAB_QUICK")
-	return v != "" && v != "0" && !strings.EqualFold(v, "false")
+// parseArgs parses nbrun's command line; code is the exit status when nbrun must stop (2 for bad
+// usage), else -1.
+func parseArgs(args []string, stderr io.Writer) (o Options, notebooks []string, code int) {
+	fs := flag.NewFlagSet("nbrun", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var contains stringList
+	fs.StringVar(&o.Out, "out", "", "folder for the executed notebooks, logs, HTML, PDFs and page PNGs (default: out/ beside each notebook)")
+	quick, err := settings.Bool(envQuick)
+	if err != nil {
+		fmt.Fprintf(stderr, "nbrun: %v\n", err)
+		return o, nil, 2
+	}
+	fs.BoolVar(&o.Quick, "quick", quick, "quick mode: run the notebooks with CIFARLAB_QUICK=1 (a subset, few epochs); default from $CIFARLAB_QUICK")
+	fs.BoolVar(&o.NoExec, "no-exec", false, "do not execute: check (and export) notebooks that were executed already")
+	fs.BoolVar(&o.PDF, "pdf", false, "export each notebook to PDF (nbconvert HTML printed by headless Chromium) and check the PDF")
+	fs.BoolVar(&o.LaTeX, "latex", false, "also export with nbconvert --to pdf (XeLaTeX); skipped with a message where XeLaTeX is not installed")
+	fs.IntVar(&o.MinImages, "min-images", -1, "images (charts) each notebook must show (default: its metadata cifarlab.min_images)")
+	fs.Var(&contains, "contains", "a string the PDF must contain (repeatable; the notebook's headings and metadata cifarlab.pdf_contains are checked too)")
+	fs.DurationVar(&o.CellTimeout, "cell-timeout", 0, "time a cell may run (default: metadata cifarlab.cell_timeout_s, else 10m in quick mode, 2h otherwise)")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "time a whole notebook may run (default: no limit)")
+	fs.StringVar(&o.Kernel, "kernel", "gonb", "Jupyter kernel to run the notebooks with")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: nbrun [flags] NOTEBOOK.ipynb...\n\nExecutes GoNB notebooks headless, fails on any failed cell or missing chart, exports PDFs.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, nil, 2
+	}
+	o.Contains = contains
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return o, nil, 2
+	}
+	return o, fs.Args(), -1
 }
+
+// envQuick is the quick-mode switch that nbrun reads and sets for the notebooks (lab.EnvQuick).
+const envQuick = "CIFARLAB_QUICK"
 
 // Result tells what RunNotebook produced.
 type Result struct {
@@ -284,7 +298,7 @@ func execute(ctx context.Context, jupyter, absNB, outDir, name, logPath string, 
 	if o.Quick {
 		quick = "1"
 	}
-	env := jupyterEnv(map[string]string{"CIFARLAB_QUICK": quick})
+	env := jupyterEnv(map[string]string{envQuick: quick})
 	if err := runLogged(ctx, logPath, filepath.Dir(absNB), env, jupyter, args...); err != nil {
 		return fmt.Errorf("executing %s failed: %w", absNB, err)
 	}
