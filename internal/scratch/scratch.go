@@ -65,12 +65,12 @@ func CreateTemp(dir, pattern string) (*os.File, *Lock, error) {
 			return f, l, nil
 		}
 		f.Close()
-		if err != nil {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			os.Remove(f.Name())
 			return nil, nil, err
 		}
-		// A RemoveStale of another process took the lock between the creation and lockTemp: it
-		// removes the file, take another name.
+		// A RemoveStale of another process took the file between its creation and lockTemp, to
+		// remove it: take another name.
 	}
 }
 
@@ -85,7 +85,7 @@ func MkdirTemp(dir, pattern string) (string, *Lock, error) {
 		if err == nil && ok {
 			return name, l, nil
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			os.Remove(name)
 			return "", nil, err
 		}

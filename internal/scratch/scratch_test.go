@@ -68,7 +68,6 @@ func helper(what, dir string) int {
 			<-ctx.Done()
 			return fmt.Errorf("download: %w", context.Cause(ctx))
 		})
-		time.Sleep(200 * time.Millisecond) // the signal delivered again ends an unhandled process here
 		fmt.Println("returned:", err, errors.Is(err, ErrInterrupted))
 		return 0
 	default:
