@@ -15,6 +15,7 @@ import (
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/cifar/keras"
 	"github.com/cifarlab/cifarlab/cifar/report"
+	"github.com/cifarlab/cifarlab/internal/scratch"
 	"github.com/cifarlab/cifarlab/internal/settings"
 	"github.com/cifarlab/cifarlab/plots"
 )
@@ -69,8 +70,22 @@ func RunsDir() string {
 
 // LoadData loads CIFAR-10 like keras.datasets.cifar10.load_data() (see cifar.Load), printing the
 // progress and one line saying where the data came from.
+//
+// An interrupt (GoNB's stop button sends SIGINT to the cell, a terminal's ctrl-C, SIGTERM) stops
+// the load after it removed what it was writing (a partial download, a flat cache being
+// written); the signal then ends the program as usual.
 func LoadData() (*cifar.Dataset, error) {
-	ds, err := cifar.Load(context.Background(), cifar.Options{})
+	return loadData(cifar.Options{})
+}
+
+// loadData is LoadData with options; tests give a local download server.
+func loadData(opts cifar.Options) (*cifar.Dataset, error) {
+	var ds *cifar.Dataset
+	err := scratch.Interruptible(context.Background(), func(ctx context.Context) error {
+		var err error
+		ds, err = cifar.Load(ctx, opts)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
