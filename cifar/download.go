@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cifarlab/cifarlab/internal/scratch"
 )
 
 // Archive describes a downloadable CIFAR-10 archive.
@@ -36,7 +38,7 @@ var OfficialPython = Archive{
 
 // Limits that protect Download against a hostile or broken server or archive.
 const (
-	maxArchiveSize = 4 << 30 // download size refused when Archive.Size is unknown
+	maxArchiveSize = 4 << 30 // download size refused when Archive.Size is unknown, before the transfer when announced
 	maxEntrySize   = 1 << 30 // largest file accepted inside the archive
 	maxTotalSize   = 4 << 30 // largest total of the extracted files
 	maxEntries     = 10_000  // most entries accepted in the archive
@@ -50,13 +52,16 @@ const (
 type downloader struct {
 	client       *http.Client
 	stallTimeout time.Duration    // give up when no byte arrives for this long
+	deadline     time.Duration    // give up when the transfer takes longer than this in all
 	now          func() time.Time // clock of the progress lines
 }
 
 var defaultDownloader = downloader{
 	client:       http.DefaultClient,
 	stallTimeout: time.Minute,
-	now:          time.Now,
+	// 170 MB in two hours is 24 kB/s: a link slower than that fails instead of trickling on.
+	deadline: 2 * time.Hour,
+	now:      time.Now,
 }
 
 // Download fetches a into dest (a folder; created if missing) so that afterwards dest/<a.Root>/ holds the
@@ -66,11 +71,14 @@ var defaultDownloader = downloader{
 // anything is extracted, and it is extracted into a temporary folder inside dest that is renamed to
 // dest/<a.Root> at the end, so dest/<a.Root> never holds a partial download. Only regular files and
 // folders are extracted: links, devices, absolute paths and ".." components make Download fail.
-// Temporary files are removed whether Download succeeds or fails. If another process creates
-// dest/<a.Root> in the meantime, Download keeps that one and returns its path.
+// Temporary files are removed whether Download succeeds or fails (or is cancelled); those of a
+// process that was killed while downloading are removed by the next Download into dest. If another
+// process creates dest/<a.Root> in the meantime, Download keeps that one and returns its path.
 //
 // Progress lines (newline-terminated, readable in a terminal and in a notebook cell) are written to
-// progress unless it is nil. Download gives up when ctx is cancelled or when no data arrives for a minute.
+// progress unless it is nil. Download gives up when ctx is cancelled, when no data arrives for a
+// minute, when the transfer takes more than two hours in all, and, for an archive of unknown
+// size, when the server announces more than 4 GiB.
 func Download(ctx context.Context, a Archive, dest string, progress io.Writer) (string, error) {
 	return defaultDownloader.download(ctx, a, dest, progress)
 }
@@ -97,8 +105,9 @@ func (d downloader) download(ctx context.Context, a Archive, dest string, progre
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return "", fmt.Errorf("cifar: creating the download folder: %w", err)
 	}
+	removeStale(progress, dest, ".download-*.tar.gz", ".extract-*")
 
-	tmp, err := os.CreateTemp(dest, ".download-*.tar.gz")
+	tmp, lock, err := scratch.CreateTemp(dest, ".download-*.tar.gz")
 	if err != nil {
 		return "", fmt.Errorf("cifar: creating the temporary download file: %w", err)
 	}
@@ -106,6 +115,7 @@ func (d downloader) download(ctx context.Context, a Archive, dest string, progre
 	defer func() {
 		tmp.Close() // already closed after the transfer
 		os.Remove(tmp.Name())
+		lock.Release()
 	}()
 	if err := d.fetch(ctx, a, tmp, progress); err != nil {
 		return "", err
@@ -115,11 +125,14 @@ func (d downloader) download(ctx context.Context, a Archive, dest string, progre
 	}
 
 	fmt.Fprintf(progress, "SHA-256 verified, extracting %s\n", a.Root)
-	extractDir, err := os.MkdirTemp(dest, ".tmp-")
+	extractDir, extractLock, err := scratch.MkdirTemp(dest, ".extract-")
 	if err != nil {
 		return "", fmt.Errorf("cifar: creating the temporary extraction folder: %w", err)
 	}
-	defer os.RemoveAll(extractDir)
+	defer func() {
+		os.RemoveAll(extractDir)
+		extractLock.Release()
+	}()
 	files, size, err := extractArchive(ctx, tmp.Name(), extractDir)
 	if err != nil {
 		return "", fmt.Errorf("cifar: extracting %s: %w", a.URL, err)
@@ -156,6 +169,11 @@ func (a Archive) validate() error {
 
 // fetch streams a.URL into w, checking its size and SHA-256.
 func (d downloader) fetch(ctx context.Context, a Archive, w io.Writer, progress io.Writer) error {
+	if d.deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, d.deadline, fmt.Errorf("did not finish within %v", d.deadline))
+		defer cancel()
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stalled := fmt.Errorf("no data received for %v", d.stallTimeout)
@@ -186,6 +204,11 @@ func (d downloader) fetch(ctx context.Context, a Archive, w io.Writer, progress 
 	if a.Size > 0 && resp.ContentLength >= 0 && resp.ContentLength != a.Size {
 		return fmt.Errorf("cifar: download of %s %s: server announces %d bytes, expected %d",
 			a.URL, sizeWord(resp.ContentLength, a.Size), resp.ContentLength, a.Size)
+	}
+
+	if a.Size == 0 && resp.ContentLength > maxArchiveSize {
+		return fmt.Errorf("cifar: download of %s refused: server announces %d bytes, more than the limit of %d for an archive of unknown size",
+			a.URL, resp.ContentLength, int64(maxArchiveSize))
 	}
 
 	total, limit := a.Size, a.Size

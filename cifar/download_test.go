@@ -733,3 +733,64 @@ func TestExtractEntryPath(t *testing.T) {
 		}
 	}
 }
+
+// A server that sends a byte now and then, never stalling long enough for the stall timeout,
+// still fails the download at the overall deadline, leaving nothing behind.
+func TestDownloadDeadline(t *testing.T) {
+	t.Parallel()
+	body := dlTarGz(t, dlDefaultEntries())
+	srv, _ := dlServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		for _, b := range body {
+			if _, err := w.Write([]byte{b}); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+	d := downloader{client: srv.Client(), stallTimeout: time.Second, deadline: 300 * time.Millisecond, now: time.Now}
+	dest := t.TempDir()
+	start := time.Now()
+	_, err := d.download(context.Background(), dlArchive(srv, body), dest, nil)
+	if err == nil || !strings.Contains(err.Error(), "did not finish within 300ms") {
+		t.Errorf("error %v, want one about the deadline", err)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("gave up after %v", elapsed)
+	}
+	dlAssertOnly(t, dest)
+}
+
+// For an archive of unknown size, a server announcing more than the limit is refused before the
+// transfer: the body is not read.
+func TestDownloadRefusesHugeAnnouncedSize(t *testing.T) {
+	t.Parallel()
+	var sent atomic.Int64
+	srv, _ := dlServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "10000000000000") // 10 TB
+		chunk := make([]byte, 64<<10)
+		for range 1 << 10 { // up to 64 MiB, unless the client hangs up
+			n, err := w.Write(chunk)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	})
+	a := Archive{URL: srv.URL + "/big.tar.gz", SHA256: strings.Repeat("ab", 32), Root: "cifar-10-batches-py"}
+	dest := t.TempDir()
+	_, err := Download(context.Background(), a, dest, nil)
+	if err == nil || !strings.Contains(err.Error(), "announces 10000000000000 bytes") {
+		t.Errorf("error %v, want the announced size refused", err)
+	}
+	dlAssertOnly(t, dest)
+	srv.CloseClientConnections()
+	if n := sent.Load(); n >= 64<<20 {
+		t.Errorf("the server sent all %d bytes: the body was read", n)
+	}
+}

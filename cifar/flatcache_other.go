@@ -2,5 +2,7 @@
 
 package cifar
 
+import "io/fs"
+
 // mapFile reads the whole file where memory mapping is not available.
-func mapFile(path string) ([]byte, error) { return readWholeFile(path) }
+func mapFile(path string) ([]byte, fs.FileInfo, error) { return readWholeFile(path) }

@@ -4,29 +4,31 @@ package cifar
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 )
 
 // mapFile maps a file into memory privately (copy-on-write): reading it costs no copy, and writes
 // to the returned bytes stay in this process and never reach the file. The mapping lives until the
-// process exits, like the data set it holds in a notebook cell.
-func mapFile(path string) ([]byte, error) {
+// process exits, like the data set it holds in a notebook cell. It also returns the file's
+// information, taken from the mapped file itself.
+func mapFile(path string) ([]byte, fs.FileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("cifar: flat cache: %w", err)
+		return nil, nil, fmt.Errorf("cifar: flat cache: %w", err)
 	}
 	if info.Size() == 0 {
-		return nil, nil
+		return nil, info, nil
 	}
 	data, err := syscall.Mmap(int(f.Fd()), 0, int(info.Size()), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE)
 	if err != nil {
 		return readWholeFile(path)
 	}
-	return data, nil
+	return data, info, nil
 }

@@ -3,9 +3,11 @@ package cifar
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Format is one of the two on-disk versions of CIFAR-10.
@@ -68,19 +70,38 @@ func (l Layout) String() string {
 // CIFAR-10. Test for it with errors.Is.
 var ErrNotFound = errors.New("no CIFAR-10 data found")
 
+// IncompleteError is the error of FindLayout for a folder that holds some but not all batch files
+// of a format. It matches ErrNotFound (errors.Is).
+type IncompleteError struct {
+	Dir     string   // the batches folder
+	Format  Format   // the format of the files that are there
+	Missing []string // names of the missing files
+	Given   string   // the folder given to FindLayout
+}
+
+func (e *IncompleteError) Error() string {
+	return fmt.Sprintf("cifar: %s holds CIFAR-10 %s batches but %s missing: %v\n%s",
+		e.Dir, e.Format, strings.Join(e.Missing, ", ")+plural(len(e.Missing), " is", " are"), ErrNotFound, expectedLayouts(e.Given))
+}
+
+// Unwrap returns ErrNotFound.
+func (e *IncompleteError) Unwrap() error { return ErrNotFound }
+
 // FindLayout looks for CIFAR-10 in dir. It accepts the batches folder itself
 // (cifar-10-batches-py or cifar-10-batches-bin), or the folder that holds it, which is also the
 // root of an extracted official archive. The python version wins when both are present.
-// A folder where some but not all batch files are present is an error naming the missing ones.
+// A folder where some but not all batch files are present is an *IncompleteError naming the
+// missing ones. A folder or file that exists but cannot be looked at (no permission) is an error
+// saying so, which does not match ErrNotFound.
 func FindLayout(dir string) (Layout, error) {
-	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-		what := "does not exist"
-		if err == nil {
-			what = "is not a folder"
-		} else if !errors.Is(err, os.ErrNotExist) {
-			what = err.Error()
-		}
-		return Layout{}, fmt.Errorf("cifar: data folder %s %s: %w\n%s", dir, what, ErrNotFound, expectedLayouts(dir))
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return Layout{}, fmt.Errorf("cifar: data folder %s does not exist: %w\n%s", dir, ErrNotFound, expectedLayouts(dir))
+	case err != nil:
+		return Layout{}, fmt.Errorf("cifar: cannot read the data folder: %w", err)
+	case !info.IsDir():
+		return Layout{}, fmt.Errorf("cifar: data folder %s is not a folder: %w\n%s", dir, ErrNotFound, expectedLayouts(dir))
 	}
 	type candidate struct {
 		format Format
@@ -102,7 +123,13 @@ func FindLayout(dir string) (Layout, error) {
 		}
 		all := append(append([]string{}, l.TrainFiles...), l.TestFile, l.MetaFile)
 		for _, path := range all {
-			if info, err := os.Stat(path); err != nil || !info.Mode().IsRegular() {
+			info, err := os.Stat(path)
+			switch {
+			case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+				missing = append(missing, filepath.Base(path))
+			case err != nil:
+				return Layout{}, fmt.Errorf("cifar: cannot read the data folder %s (check its permissions): %w", c.dir, err)
+			case !info.Mode().IsRegular():
 				missing = append(missing, filepath.Base(path))
 			}
 		}
@@ -110,8 +137,7 @@ func FindLayout(dir string) (Layout, error) {
 		case len(missing) == 0:
 			return l, nil
 		case len(missing) < len(all):
-			return Layout{}, fmt.Errorf("cifar: %s holds CIFAR-10 %s batches but %s missing: %w\n%s",
-				c.dir, c.format, strings.Join(missing, ", ")+plural(len(missing), " is", " are"), ErrNotFound, expectedLayouts(dir))
+			return Layout{}, &IncompleteError{Dir: c.dir, Format: c.format, Missing: missing, Given: dir}
 		}
 	}
 	return Layout{}, fmt.Errorf("cifar: %w in %s\n%s", ErrNotFound, dir, expectedLayouts(dir))

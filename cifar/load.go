@@ -2,13 +2,18 @@ package cifar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/cifarlab/cifarlab/internal/scratch"
 )
 
 // Dataset is CIFAR-10 as keras.datasets.cifar10.load_data() returns it: 50,000 training and
@@ -89,55 +94,63 @@ func LoadData() (train, test *Split, err error) {
 }
 
 // Load finds, downloads if needed, and loads CIFAR-10 according to opts.
+//
+// What Load writes (the download, the flat cache) is written under temporary names and renamed
+// into place when complete. When ctx is cancelled Load stops and removes its temporaries; those of
+// a process that was killed are removed by the next Load (see scratch.RemoveStale). A flat cache
+// whose checksum does not match is reported, removed and replaced by decoding the batches again.
 func Load(ctx context.Context, opts Options) (*Dataset, error) {
 	start := time.Now()
 	progress := opts.Progress
 	if progress == nil {
 		progress = io.Discard
 	}
-	cacheDir := opts.CacheDir
-	if cacheDir == "" && (!opts.NoFlatCache || (opts.Dir == "" && os.Getenv(EnvDataDir) == "")) {
-		var err error
-		if cacheDir, err = DefaultCacheDir(); err != nil {
-			return nil, err
-		}
-	}
 	dir, origin := opts.Dir, "argument"
 	if dir == "" {
 		dir, origin = os.Getenv(EnvDataDir), EnvDataDir
 	}
+	cacheDir, noFlatCache := opts.CacheDir, opts.NoFlatCache
+	if cacheDir == "" && (!noFlatCache || dir == "") {
+		var err error
+		if cacheDir, err = DefaultCacheDir(); err != nil {
+			if dir == "" {
+				return nil, err
+			}
+			// The data folder is known: load without the flat cache rather than fail.
+			fmt.Fprintf(progress, "Not using the flat cache: %v\n", err)
+			noFlatCache = true
+		}
+	}
 	if dir == "" {
 		dir, origin = filepath.Join(cacheDir, "cifar10"), "cache"
+		// Leftovers of an interrupted download into the cache, this version's and older ones'.
+		removeStale(progress, dir, ".download-*.tar.gz", ".extract-*", ".tmp-*", ".damaged-*")
 	}
 	layout, err := FindLayout(dir)
-	if err != nil && origin == "cache" && !opts.NoDownload {
-		fmt.Fprintf(progress, "CIFAR-10 is not in %s yet: downloading it there\n", dir)
-		archive := opts.Archive
-		if archive == (Archive{}) {
-			archive = OfficialPython
+	if err != nil && origin == "cache" {
+		layout, err = downloadIntoCache(ctx, dir, err, opts, progress)
+		if err == nil {
+			origin = "download"
 		}
-		if _, derr := Download(ctx, archive, dir, progress); derr != nil {
-			return nil, derr
-		}
-		origin = "download"
-		layout, err = FindLayout(dir)
 	}
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(progress, "Found CIFAR-10 %s\n", layout)
 
-	var flatPath string
-	if !opts.NoFlatCache {
-		if flatPath, err = flatCachePath(cacheDir, layout); err != nil {
+	var flat flatCache
+	if !noFlatCache {
+		if flat, err = flatCacheFor(cacheDir, layout); err != nil {
 			return nil, err
 		}
-		if ds, err := readFlatCache(flatPath); err == nil {
-			ds.Source = Source{Origin: origin, Layout: layout, FlatCache: flatPath, Elapsed: time.Since(start)}
-			fmt.Fprintf(progress, "Read the decoded data back from the flat cache %s\n", flatPath)
+		removeStale(progress, filepath.Dir(flat.path), ".tmp-*.cifar")
+		if ds, err := readFlatCache(flat.path); err == nil {
+			ds.Source = Source{Origin: origin, Layout: layout, FlatCache: flat.path, Elapsed: time.Since(start)}
+			fmt.Fprintf(progress, "Read the decoded data back from the flat cache %s\n", flat.path)
 			return ds, nil
-		} else if !os.IsNotExist(err) {
-			fmt.Fprintf(progress, "Ignoring the flat cache: %v\n", err)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(progress, "Ignoring the flat cache, decoding the batches again: %v\n", err)
+			removeFlatCache(flat.path)
 		}
 	}
 
@@ -146,13 +159,65 @@ func Load(ctx context.Context, opts Options) (*Dataset, error) {
 		return nil, err
 	}
 	ds.Source = Source{Origin: origin, Layout: layout}
-	if flatPath != "" {
-		if err := writeFlatCache(flatPath, ds); err != nil {
+	if flat.path != "" {
+		if err := writeFlatCache(ctx, flat, ds); err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
 			fmt.Fprintf(progress, "Could not write the flat cache (loading still works, just slower): %v\n", err)
+		} else if n, size := pruneFlatCaches(flat.path, flat.prefix); n > 0 {
+			fmt.Fprintf(progress, "Removed %d outdated flat cache file%s (%.1f MB)\n", n, plural(n, "", "s"), float64(size)/megabyte)
 		}
 	}
 	ds.Source.Elapsed = time.Since(start)
 	return ds, nil
+}
+
+// downloadIntoCache downloads the archive into the cache folder dir, where FindLayout failed with
+// findErr. A copy that is there but incomplete (files deleted by hand, say) is moved aside and
+// removed first: the cache folder is cifarlab's own.
+func downloadIntoCache(ctx context.Context, dir string, findErr error, opts Options, progress io.Writer) (Layout, error) {
+	archive := opts.Archive
+	if archive == (Archive{}) {
+		archive = OfficialPython
+	}
+	var incomplete *IncompleteError
+	if !errors.As(findErr, &incomplete) {
+		incomplete = nil
+	} else if incomplete.Dir != filepath.Join(dir, archive.Root) {
+		return Layout{}, findErr // not the download's folder: leave it to the user
+	}
+	if !errors.Is(findErr, ErrNotFound) || opts.NoDownload {
+		return Layout{}, findErr
+	}
+	if incomplete != nil {
+		fmt.Fprintf(progress, "CIFAR-10 in %s is incomplete (%s missing): removing it and downloading it again\n",
+			incomplete.Dir, strings.Join(incomplete.Missing, ", "))
+		aside := filepath.Join(dir, fmt.Sprintf(".damaged-%d", time.Now().UnixNano()))
+		if err := os.Rename(incomplete.Dir, aside); err != nil && !errors.Is(err, fs.ErrNotExist) { // gone: another process did it
+			return Layout{}, fmt.Errorf("cifar: moving the incomplete copy aside: %w", err)
+		}
+		if err := os.RemoveAll(aside); err != nil {
+			return Layout{}, fmt.Errorf("cifar: removing the incomplete copy: %w", err)
+		}
+	} else {
+		fmt.Fprintf(progress, "CIFAR-10 is not in %s yet: downloading it there\n", dir)
+	}
+	if _, err := Download(ctx, archive, dir, progress); err != nil {
+		return Layout{}, err
+	}
+	return FindLayout(dir)
+}
+
+// removeStale removes the temporaries of dead processes in dir (scratch.RemoveStale), saying so.
+func removeStale(progress io.Writer, dir string, patterns ...string) {
+	removed, err := scratch.RemoveStale(dir, patterns...)
+	if len(removed) > 0 {
+		fmt.Fprintf(progress, "Removed %d temporar%s left by an interrupted run: %s\n", len(removed), plural(len(removed), "y", "ies"), strings.Join(removed, ", "))
+	}
+	if err != nil {
+		fmt.Fprintf(progress, "Could not remove temporaries left by an interrupted run: %v\n", err)
+	}
 }
 
 // LoadLayout decodes the batch files of a layout found by FindLayout. It reads the files with a

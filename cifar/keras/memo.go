@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,28 +10,37 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/cifarlab/cifarlab/internal/scratch"
+	"github.com/cifarlab/cifarlab/internal/settings"
 )
 
 // RetrainEnv is the environment variable that forces memoized Fit calls to train again
-// ("1", "true" or "yes").
+// (1, true, yes or on; 0, false, no, off or empty leave them loading; any other value makes Fit
+// fail, see settings.ParseBool).
 const RetrainEnv = "CIFARLAB_RETRAIN"
 
 // runKeyVersion changes whenever training semantics change, invalidating older memoized runs.
 const runKeyVersion = "cifarlab-keras-run/1"
 
-// memoRun is a memoized Fit: its key and folder.
+// memoRun is a memoized Fit: its key and folder, and the lock on the key while this Fit trains.
 type memoRun struct {
 	key, dir string
+	lock     *scratch.Lock
 }
 
-// retrainFromEnv reports whether CIFARLAB_RETRAIN asks to train again.
+// lockName names the lock file of a run key in the runs folder.
+func lockName(key string) string { return ".lock-" + key }
+
+// staleInRuns are the patterns of the temporaries and lock files that a memoized Fit leaves in the
+// runs folder when its process is killed (see scratch.RemoveStale): keys are 16 hex digits.
+var staleInRuns = []string{".tmp-????????????????-*", ".old-????????????????-*", ".lock-????????????????"}
+
+// retrainFromEnv reports whether CIFARLAB_RETRAIN asks to train again. memoFor has checked the
+// value already, refusing one that settings.ParseBool does not understand.
 func retrainFromEnv() bool {
-	switch strings.ToLower(strings.TrimSpace(os.Getenv(RetrainEnv))) {
-	case "1", "true", "yes":
-		return true
-	}
-	return false
+	on, _ := settings.Bool(RetrainEnv)
+	return on
 }
 
 // memoFor computes the run key of a Fit: a SHA-256 (first 16 hex digits) of the model spec, its
@@ -38,6 +48,9 @@ func retrainFromEnv() bool {
 // number of earlier Fit calls, the compile and fit settings (callbacks by type and exported
 // fields) and CRC fingerprints of the data (see fingerprint).
 func (m *Model) memoFor(data *split, cfg FitConfig) (*memoRun, error) {
+	if _, err := settings.Bool(RetrainEnv); err != nil {
+		return nil, errorf("fit: %w", err)
+	}
 	weights, err := m.Weights()
 	if err != nil {
 		return nil, err
@@ -95,12 +108,57 @@ func (m *Model) memoFor(data *split, cfg FitConfig) (*memoRun, error) {
 	}
 	sum := sha256.Sum256(blob)
 	key := hex.EncodeToString(sum[:8])
+	if err := checkRunsDir(cfg.RunsDir); err != nil {
+		return nil, err
+	}
 	return &memoRun{key: key, dir: filepath.Join(cfg.RunsDir, key)}, nil
+}
+
+// checkRunsDir makes sure, before any training, that the run can be saved: the runs folder exists
+// or can be created, and a file can be written in it. It also removes what killed processes left
+// there.
+func checkRunsDir(dir string) error {
+	fail := func(err error) error {
+		return errorf("fit: the runs folder %s cannot be written, so the trained run could not be saved: %w (give FitConfig.RunsDir another folder; in the labs, set CIFARLAB_RUNS_DIR)", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fail(err)
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fail(err)
+	}
+	f.Close()
+	if err := os.Remove(f.Name()); err != nil {
+		return fail(err)
+	}
+	_, _ = scratch.RemoveStale(dir, staleInRuns...)
+	return nil
 }
 
 // load restores a finished run into m. It reports false (train) when there is none, when force is
 // set, or when the folder cannot be read (saying so).
-func (r *memoRun) load(m *Model, p *printer, force bool) (*History, bool, error) {
+//
+// It first takes the lock of the run key, waiting while another Fit of the same key (in this
+// process or another) trains, then loads that Fit's run. When it reports false it keeps the lock,
+// so that an identical Fit started meanwhile waits for this one; save releases it (or, if training
+// fails, the lock is released with its file when the memoRun is garbage collected or the process
+// ends).
+func (r *memoRun) load(m *Model, p *printer, force bool) (hist *History, ok bool, err error) {
+	lockPath := filepath.Join(filepath.Dir(r.dir), lockName(r.key))
+	r.lock, err = scratch.LockPath(context.Background(), lockPath, func() {
+		if p.verbose > 0 { // not in the transcript
+			fmt.Fprintf(p.w, "keras: run %s is being trained by another Fit right now; waiting for it to finish\n", r.key)
+		}
+	})
+	if err != nil {
+		return nil, false, errorf("fit: %w", err)
+	}
+	defer func() {
+		if ok || err != nil {
+			r.release()
+		}
+	}()
 	if force || !isComplete(r.dir) {
 		return nil, false, nil
 	}
@@ -126,7 +184,7 @@ func (r *memoRun) load(m *Model, p *printer, force bool) (*History, bool, error)
 			return nil, false, err
 		}
 	}
-	hist := saved.history
+	hist = saved.history
 	hist.Loaded = true
 	hist.RunKey = r.key
 	m.history = hist
@@ -140,13 +198,27 @@ func (r *memoRun) load(m *Model, p *printer, force bool) (*History, bool, error)
 	return hist, true, nil
 }
 
-// save writes the finished run into its folder (atomically, complete marker last).
+// save writes the finished run into its folder (atomically, complete marker last) and releases
+// the run key's lock. A save that fails while a complete, readable run of the same key is in place
+// (saved by another process) is no failure: the run is saved.
 func (r *memoRun) save(m *Model, hist *History, transcript string) error {
+	defer r.release()
 	hist.RunKey = r.key
 	if err := m.writeFolder(r.dir, r.key, transcript); err != nil {
-		return errorf("fit: saving run %s to %s: %v", r.key, r.dir, err)
+		if isComplete(r.dir) {
+			if _, lerr := loadFolder(r.dir); lerr == nil {
+				return nil
+			}
+		}
+		return errorf("fit: saving run %s to %s: %w", r.key, r.dir, err)
 	}
 	return nil
+}
+
+// release gives up the run key's lock.
+func (r *memoRun) release() {
+	_ = r.lock.Release()
+	r.lock = nil
 }
 
 // Data fingerprints use two hardware-accelerated CRC-32s (Castagnoli and IEEE, 64 bits together)

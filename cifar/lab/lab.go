@@ -11,11 +11,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/cifar/keras"
 	"github.com/cifarlab/cifarlab/cifar/report"
+	"github.com/cifarlab/cifarlab/internal/scratch"
+	"github.com/cifarlab/cifarlab/internal/settings"
 	"github.com/cifarlab/cifarlab/plots"
 )
 
@@ -26,10 +27,22 @@ const EnvQuick = "CIFARLAB_QUICK"
 // EnvRunsDir overrides the folder of memoized training runs.
 const EnvRunsDir = "CIFARLAB_RUNS_DIR"
 
-// Quick reports whether quick mode is on (CIFARLAB_QUICK set to a true value such as 1).
+// QuickMode reports whether quick mode is on: CIFARLAB_QUICK set to 1, true, yes or on (any case).
+// 0, false, no, off and an empty or unset variable mean off; any other value is an error, so that a
+// typo never turns a full run into a quick one or the reverse.
+func QuickMode() (bool, error) {
+	return settings.Bool(EnvQuick)
+}
+
+// Quick is QuickMode for the notebooks' hyperparameter cells. It panics on a value of
+// CIFARLAB_QUICK that QuickMode does not understand: the cell fails, saying why, instead of
+// training in the wrong mode.
 func Quick() bool {
-	on, err := strconv.ParseBool(os.Getenv(EnvQuick))
-	return err == nil && on
+	on, err := QuickMode()
+	if err != nil {
+		panic(fmt.Sprintf("lab: %v", err))
+	}
+	return on
 }
 
 // Pick returns full normally and quick in quick mode; notebooks use it in their
@@ -57,8 +70,22 @@ func RunsDir() string {
 
 // LoadData loads CIFAR-10 like keras.datasets.cifar10.load_data() (see cifar.Load), printing the
 // progress and one line saying where the data came from.
+//
+// An interrupt (GoNB's stop button sends SIGINT to the cell, a terminal's ctrl-C, SIGTERM) stops
+// the load after it removed what it was writing (a partial download, a flat cache being
+// written); the signal then ends the program as usual.
 func LoadData() (*cifar.Dataset, error) {
-	ds, err := cifar.Load(context.Background(), cifar.Options{})
+	return loadData(cifar.Options{})
+}
+
+// loadData is LoadData with options; tests give a local download server.
+func loadData(opts cifar.Options) (*cifar.Dataset, error) {
+	var ds *cifar.Dataset
+	err := scratch.Interruptible(context.Background(), func(ctx context.Context) error {
+		var err error
+		ds, err = cifar.Load(ctx, opts)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

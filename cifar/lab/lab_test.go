@@ -1,8 +1,10 @@
 package lab
 
 import (
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cifarlab/cifarlab/cifar"
@@ -13,11 +15,30 @@ func TestPickFollowsQuickMode(t *testing.T) {
 	for _, tc := range []struct {
 		env  string
 		want int
-	}{{"", 50}, {"0", 50}, {"false", 50}, {"1", 2}, {"true", 2}} {
+	}{{"", 50}, {"0", 50}, {"false", 50}, {"no", 50}, {"off", 50}, {"OFF", 50}, {"1", 2}, {"true", 2}, {"yes", 2}, {"On", 2}} {
 		t.Setenv(EnvQuick, tc.env)
 		if got := Pick(50, 2); got != tc.want {
 			t.Errorf("%s=%q: Pick(50, 2) = %d, want %d", EnvQuick, tc.env, got, tc.want)
 		}
+	}
+}
+
+// A value of CIFARLAB_QUICK that settings.ParseBool does not understand is an error, and makes
+// Pick panic (the hyperparameter cell fails) instead of picking a mode.
+func TestQuickRejectsUnknownValues(t *testing.T) {
+	for _, v := range []string{"nope", "2", "quick"} {
+		t.Setenv(EnvQuick, v)
+		if _, err := QuickMode(); err == nil || !strings.Contains(err.Error(), EnvQuick) {
+			t.Errorf("QuickMode with %s=%q: %v", EnvQuick, v, err)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), v) {
+					t.Errorf("Pick with %s=%q: recovered %v", EnvQuick, v, r)
+				}
+			}()
+			Pick(50, 2)
+		}()
 	}
 }
 

@@ -21,7 +21,18 @@
 // directory and, with -quick (or CIFARLAB_QUICK=1 in the environment), with CIFARLAB_QUICK=1, which
 // they read to train on a subset for few epochs.
 //
-// Exit status: 0 when every notebook passed, 1 when any failed, 2 for bad usage.
+// A notebook that fails leaves nothing that could pass for a passing run: its HTML, PDF and page
+// PNGs (and those of an earlier run) are removed, the executed notebook is kept as
+// NAME.FAILED.ipynb beside NAME.log, and NAME.FAILED.txt says what failed.
+//
+// Every process that nbrun starts is stopped before nbrun moves on or ends, whether the notebook
+// passed, failed or timed out, and when nbrun is interrupted (SIGINT, SIGTERM, SIGHUP): nbconvert,
+// the Jupyter kernel it starts in a session of its own, the kernel's gopls and the running cell's
+// program (see stopTree). Only a SIGKILL of nbrun itself leaves them to the system: then
+// nbconvert is killed with it (its parent-death signal) and the rest is orphaned.
+//
+// Exit status: 0 when every notebook passed, 1 when any failed, 2 for bad usage, 128+N when
+// stopped by signal N (130 for ctrl-C).
 package main
 
 import (
@@ -31,13 +42,42 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
+
+	"github.com/cifarlab/cifarlab/internal/settings"
 )
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runMain(os.Args[1:]))
+}
+
+// runMain is main without the exit: it makes nbrun a child subreaper (see becomeSubreaper) and
+// turns SIGINT, SIGTERM and SIGHUP into a cancelled run, whose processes are stopped, and an exit
+// status of 128+the signal's number.
+func runMain(args []string) int {
+	subreaper = becomeSubreaper()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	var caught atomic.Value
+	go func() {
+		sig := <-sigs
+		caught.Store(sig)
+		cancel(fmt.Errorf("nbrun interrupted by %v", sig))
+	}()
+	code := run(ctx, args, os.Stdout, os.Stderr)
+	if sig, ok := caught.Load().(syscall.Signal); ok {
+		fmt.Fprintf(os.Stderr, "nbrun: %v: stopped the notebook and every process it started\n", sig)
+		return 128 + int(sig)
+	}
+	return code
 }
 
 // Options are nbrun's flags.
@@ -60,34 +100,15 @@ func (s *stringList) String() string     { return strings.Join(*s, ", ") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("nbrun", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o Options
-	var contains stringList
-	fs.StringVar(&o.Out, "out", "", "folder for the executed notebooks, logs, HTML, PDFs and page PNGs (default: out/ beside each notebook)")
-	fs.BoolVar(&o.Quick, "quick", quickFromEnv(), "quick mode: run the notebooks with CIFARLAB_QUICK=1 (a subset, few epochs); default from $CIFARLAB_QUICK")
-	fs.BoolVar(&o.NoExec, "no-exec", false, "do not execute: check (and export) notebooks that were executed already")
-	fs.BoolVar(&o.PDF, "pdf", false, "export each notebook to PDF (nbconvert HTML printed by headless Chromium) and check the PDF")
-	fs.BoolVar(&o.LaTeX, "latex", false, "also export with nbconvert --to pdf (XeLaTeX); skipped with a message where XeLaTeX is not installed")
-	fs.IntVar(&o.MinImages, "min-images", -1, "images (charts) each notebook must show (default: its metadata cifarlab.min_images)")
-	fs.Var(&contains, "contains", "a string the PDF must contain (repeatable; the notebook's headings and metadata cifarlab.pdf_contains are checked too)")
-	fs.DurationVar(&o.CellTimeout, "cell-timeout", 0, "time a cell may run (default: metadata cifarlab.cell_timeout_s, else 10m in quick mode, 2h otherwise)")
-	fs.DurationVar(&o.Timeout, "timeout", 0, "time a whole notebook may run (default: no limit)")
-	fs.StringVar(&o.Kernel, "kernel", "gonb", "Jupyter kernel to run the notebooks with")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: nbrun [flags] NOTEBOOK.ipynb...\n\nExecutes GoNB notebooks headless, fails on any failed cell or missing chart, exports PDFs.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	o.Contains = contains
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
+	o, notebooks, code := parseArgs(args, stderr)
+	if code >= 0 {
+		return code
 	}
 	passed, failed := 0, 0
-	for _, nbPath := range fs.Args() {
+	for _, nbPath := range notebooks {
+		if ctx.Err() != nil {
+			break
+		}
 		res, err := RunNotebook(ctx, nbPath, o, stdout)
 		if err != nil {
 			failed++
@@ -104,10 +125,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func quickFromEnv() bool {
-	v := os.Getenv("CIFARLAB_QUICK")
-	return v != "" && v != "0" && !strings.EqualFold(v, "false")
+// parseArgs parses nbrun's command line; code is the exit status when nbrun must stop (2 for bad
+// usage), else -1.
+func parseArgs(args []string, stderr io.Writer) (o Options, notebooks []string, code int) {
+	fs := flag.NewFlagSet("nbrun", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var contains stringList
+	fs.StringVar(&o.Out, "out", "", "folder for the executed notebooks, logs, HTML, PDFs and page PNGs (default: out/ beside each notebook)")
+	quick, err := settings.Bool(envQuick)
+	if err != nil {
+		fmt.Fprintf(stderr, "nbrun: %v\n", err)
+		return o, nil, 2
+	}
+	fs.BoolVar(&o.Quick, "quick", quick, "quick mode: run the notebooks with CIFARLAB_QUICK=1 (a subset, few epochs); default from $CIFARLAB_QUICK")
+	fs.BoolVar(&o.NoExec, "no-exec", false, "do not execute: check (and export) notebooks that were executed already")
+	fs.BoolVar(&o.PDF, "pdf", false, "export each notebook to PDF (nbconvert HTML printed by headless Chromium) and check the PDF")
+	fs.BoolVar(&o.LaTeX, "latex", false, "also export with nbconvert --to pdf (XeLaTeX); skipped with a message where XeLaTeX is not installed")
+	fs.IntVar(&o.MinImages, "min-images", -1, "images (charts) each notebook must show (default: its metadata cifarlab.min_images)")
+	fs.Var(&contains, "contains", "a string the PDF must contain (repeatable; the notebook's headings and metadata cifarlab.pdf_contains are checked too)")
+	fs.DurationVar(&o.CellTimeout, "cell-timeout", 0, "time a cell may run (default: metadata cifarlab.cell_timeout_s, else 10m in quick mode, 2h otherwise)")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "time a whole notebook may run (default: no limit)")
+	fs.StringVar(&o.Kernel, "kernel", "gonb", "Jupyter kernel to run the notebooks with")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: nbrun [flags] NOTEBOOK.ipynb...\n\nExecutes GoNB notebooks headless, fails on any failed cell or missing chart, exports PDFs.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, nil, 2
+	}
+	o.Contains = contains
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return o, nil, 2
+	}
+	return o, fs.Args(), -1
 }
+
+// envQuick is the quick-mode switch that nbrun reads and sets for the notebooks (lab.EnvQuick).
+const envQuick = "CIFARLAB_QUICK"
 
 // Result tells what RunNotebook produced.
 type Result struct {
@@ -141,7 +196,70 @@ func (r *Result) String() string {
 
 // RunNotebook executes one notebook (unless NoExec), checks its outputs and, with PDF, exports
 // and checks its PDF. Progress lines go to progress.
+//
+// It first removes the outputs of an earlier run of the notebook from the output folder. When the
+// notebook fails, its HTML, PDF and page PNGs are removed, the executed notebook is renamed
+// NAME.FAILED.ipynb and NAME.FAILED.txt holds the error, so that nothing of a failed run can be
+// mistaken for the outputs of a passing one.
 func RunNotebook(ctx context.Context, nbPath string, o Options, progress io.Writer) (*Result, error) {
+	var out outputs
+	res, err := runNotebook(ctx, nbPath, o, progress, &out)
+	if err != nil && out.dir != "" {
+		err = out.markFailed(err)
+	}
+	return res, err
+}
+
+// outputs names the files that RunNotebook writes for one notebook.
+type outputs struct {
+	dir, name string
+	source    string // the notebook itself, never removed
+}
+
+func (o outputs) path(suffix string) string { return filepath.Join(o.dir, o.name+suffix) }
+
+// remove removes, with handIn, what could be handed in (HTML, PDFs, page PNGs), else the executed
+// notebook, the log and a failure report. It never removes the notebook itself.
+func (o outputs) remove(handIn bool) {
+	var paths []string
+	if handIn {
+		paths = []string{o.path(".html"), o.path(".pdf"), o.path("-latex.pdf")}
+		for _, pattern := range []string{o.path("-page-*.png"), o.path("-latex-page-*.png")} {
+			m, _ := filepath.Glob(pattern)
+			paths = append(paths, m...)
+		}
+	} else {
+		paths = []string{o.path(".ipynb"), o.path(".log"), o.path(".FAILED.ipynb"), o.path(".FAILED.txt")}
+	}
+	for _, p := range paths {
+		if p != o.source {
+			os.Remove(p)
+		}
+	}
+}
+
+// markFailed turns the outputs of a failed run into a failure report and returns err with the
+// report's place.
+func (o outputs) markFailed(err error) error {
+	o.remove(true)
+	executed, kept := o.path(".ipynb"), ""
+	if executed != o.source {
+		if rerr := os.Rename(executed, o.path(".FAILED.ipynb")); rerr == nil {
+			kept = o.path(".FAILED.ipynb")
+		}
+	}
+	report := o.path(".FAILED.txt")
+	text := fmt.Sprintf("nbrun: this run of %s FAILED; these outputs are not a passing run's.\n\n%v\n", o.source, err)
+	if werr := os.WriteFile(report, []byte(text), 0o644); werr != nil {
+		return fmt.Errorf("%w\n(writing %s: %v)", err, report, werr)
+	}
+	if kept != "" {
+		return fmt.Errorf("%w\nfailure report %s, executed notebook kept as %s", err, report, kept)
+	}
+	return fmt.Errorf("%w\nfailure report %s", err, report)
+}
+
+func runNotebook(ctx context.Context, nbPath string, o Options, progress io.Writer, out *outputs) (*Result, error) {
 	src, err := ReadNotebook(nbPath)
 	if err != nil {
 		return nil, err
@@ -171,6 +289,13 @@ func RunNotebook(ctx context.Context, nbPath string, o Options, progress io.Writ
 	logPath := filepath.Join(outDir, name+".log")
 	executed := filepath.Join(outDir, name+".ipynb")
 	res := &Result{Executed: executed}
+	if !o.NoExec && executed == absNB {
+		return nil, fmt.Errorf("-out %s would overwrite the notebook itself: choose another folder", outDir)
+	}
+	// From here on a failure is reported in the output folder; nothing of an earlier run stays.
+	*out = outputs{dir: outDir, name: name, source: absNB}
+	out.remove(true)
+	out.remove(false)
 
 	var jupyter string
 	if !o.NoExec || o.PDF || o.LaTeX {
@@ -184,13 +309,7 @@ func RunNotebook(ctx context.Context, nbPath string, o Options, progress io.Writ
 				return nil, err
 			}
 		}
-		os.Remove(logPath)
 	} else {
-		if executed == absNB {
-			return nil, fmt.Errorf("-out %s would overwrite the notebook itself: choose another folder", outDir)
-		}
-		os.Remove(logPath)
-		os.Remove(executed)
 		fmt.Fprintf(progress, "nbrun: executing %s (kernel %s%s), log in %s\n", nbPath, o.Kernel, map[bool]string{true: ", quick mode"}[o.Quick], logPath)
 		start := time.Now()
 		if err := execute(ctx, jupyter, absNB, outDir, name, logPath, exp, o); err != nil {
@@ -209,7 +328,7 @@ func RunNotebook(ctx context.Context, nbPath string, o Options, progress io.Writ
 	res.Scan = Check(nb, exp)
 	if len(res.Scan.Problems) > 0 {
 		var b strings.Builder
-		fmt.Fprintf(&b, "%d problem(s) in the executed notebook %s:", len(res.Scan.Problems), executed)
+		fmt.Fprintf(&b, "%d problem(s) in the executed notebook:", len(res.Scan.Problems))
 		for _, p := range res.Scan.Problems {
 			b.WriteString("\n- ")
 			b.WriteString(strings.ReplaceAll(p.String(), "\n", "\n  "))
@@ -269,7 +388,7 @@ func execute(ctx context.Context, jupyter, absNB, outDir, name, logPath string, 
 	}
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, o.Timeout, fmt.Errorf("the notebook ran longer than -timeout %v", o.Timeout))
 		defer cancel()
 	}
 	args := []string{"nbconvert", "--to", "notebook", "--execute",
@@ -284,7 +403,7 @@ func execute(ctx context.Context, jupyter, absNB, outDir, name, logPath string, 
 	if o.Quick {
 		quick = "1"
 	}
-	env := jupyterEnv(map[string]string{"CIFARLAB_QUICK": quick})
+	env := jupyterEnv(map[string]string{envQuick: quick})
 	if err := runLogged(ctx, logPath, filepath.Dir(absNB), env, jupyter, args...); err != nil {
 		return fmt.Errorf("executing %s failed: %w", absNB, err)
 	}

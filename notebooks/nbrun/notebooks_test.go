@@ -72,8 +72,9 @@ func TestRunnerFailsOnPanic(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
 	}
-	// The cells before and after it ran.
-	nb, err := ReadNotebook(filepath.Join(out, "panic.ipynb"))
+	// The cells before and after it ran; the failed run's executed notebook is kept under a name
+	// that says so.
+	nb, err := ReadNotebook(filepath.Join(out, "panic.FAILED.ipynb"))
 	if err != nil {
 		t.Fatal(err)
 	}

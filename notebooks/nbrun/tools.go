@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 )
 
 // SetupHint is what to run when a tool is missing.
@@ -63,7 +62,8 @@ const (
 )
 
 // runLogged runs a command with its output appended to logPath; on failure the error includes
-// the log's tail.
+// the log's tail. Whether the command passes, fails or is cancelled (time-out, interrupt), every
+// process it started is stopped before runLogged returns (see stopTree).
 func runLogged(ctx context.Context, logPath, dir string, env []string, name string, args ...string) error {
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -71,20 +71,29 @@ func runLogged(ctx context.Context, logPath, dir string, env []string, name stri
 	}
 	defer log.Close()
 	fmt.Fprintf(log, "\n$ %s %s\n", name, strings.Join(args, " "))
+	if env == nil {
+		env = os.Environ()
+	}
+	marker := newMarker()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = env
+	cmd.Env = append(env[:len(env):len(env)], markerEnv+"="+marker)
 	cmd.Stdout = log
 	cmd.Stderr = log
 	cmd.Stdin = nil
-	setProcessGroup(cmd)
-	cmd.WaitDelay = 5 * time.Second
+	prepareCommand(cmd)
 	err = cmd.Run()
+	if cmd.Process != nil {
+		if serr := stopTree(cmd.Process.Pid, marker); serr != nil {
+			fmt.Fprintf(log, "nbrun: stopping the processes of %s: %v\n", filepath.Base(name), serr)
+			err = errors.Join(err, fmt.Errorf("stopping its processes: %w", serr))
+		}
+	}
 	if err == nil {
 		return nil
 	}
 	if ctx.Err() != nil {
-		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+		err = fmt.Errorf("%w (%v)", context.Cause(ctx), err)
 	}
 	return fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), firstArg(args), err, explainLog(logPath))
 }
