@@ -78,6 +78,7 @@ func (m *Model) Fit(x Array, y Labels, cfg FitConfig) (*History, error) {
 		if hist, ok, err := memo.load(m, p, cfg.Retrain || retrainFromEnv()); err != nil || ok {
 			return hist, err
 		}
+		defer memo.release() // a training that fails gives the run key back too
 	}
 
 	var backendOut io.Writer

@@ -215,8 +215,11 @@ func (r *memoRun) save(m *Model, hist *History, transcript string) error {
 	return nil
 }
 
-// release gives up the run key's lock.
+// release gives up the run key's lock, if it holds it.
 func (r *memoRun) release() {
+	if r.lock == nil {
+		return
+	}
 	_ = r.lock.Release()
 	r.lock = nil
 }
