@@ -33,7 +33,8 @@ export OMP_WAIT_POLICY=PASSIVE
 run_go() { # row backend args...
 	local row=$1 backend=$2
 	shift 2
-	GOMLX_BACKEND=$backend "$out/train" "$@" | sed "s/^/$row /" >>"$out/results"
+	# GLIBC_TUNABLES is PyTorch's (torch_venv.sh): cifar/keras sets glibc's malloc for XLA itself.
+	env -u GLIBC_TUNABLES GOMLX_BACKEND="$backend" "$out/train" "$@" | sed "s/^/$row /" >>"$out/results"
 }
 for ((r = 1; r <= rounds; r++)); do
 	echo "round $r/$rounds: steps ..." >&2

@@ -125,6 +125,10 @@ def main():
 
 
 def blas_name():
+    """The BLAS torch's matrix products use: MKL when built in (PyPI's torch), else the BLAS
+    library mapped into the process (Debian's torch: OpenBLAS)."""
+    if torch.backends.mkl.is_available():
+        return f"MKL (built in), oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}"
     try:
         with open("/proc/self/maps") as f:
             libs = {line.split()[-1].rsplit("/", 1)[-1] for line in f if "blas" in line}
