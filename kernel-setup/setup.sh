@@ -372,10 +372,13 @@ wrapper_text() {
 # Written by cifarlab kernel-setup/setup.sh (do not edit; rerun it instead).
 # Starts the GoNB kernel with its Go tools (gopls, goimports) and Go itself on PATH, whatever PATH
 # Jupyter was started with, and GOEXPERIMENT=simd, which gives GoMLX's pure-Go backend its SIMD
-# matrix products when XLA's plugin is missing.
+# matrix products when XLA's plugin is missing. GOFLAGS=-ldflags=-w: cell programs are linked
+# without DWARF debug information, which halves the link that every cell execution does (stack
+# traces keep their file names and lines; an -ldflags in the caller's GOFLAGS comes later and wins).
 PATH='$BIN':'$goroot/bin':"\$PATH"
 GOEXPERIMENT=\${GOEXPERIMENT:-simd}
-export PATH GOEXPERIMENT
+GOFLAGS="-ldflags=-w\${GOFLAGS:+ \$GOFLAGS}"
+export PATH GOEXPERIMENT GOFLAGS
 exec '$BIN/gonb' "\$@"
 EOF
 }

@@ -315,5 +315,13 @@ step('Epochs back to 3 and Run All: every training loaded from the memo, same re
   assert.equal((await liveSeen(true)).charts, 0, 'no live chart for a loaded run');
   assert.deepEqual(runs().map((d) => fs.statSync(path.join(runsDir, d)).mtimeMs), before, 'nothing retrained');
   await shotOfCell(find(cs, '_, h := trainModel(2)'), 'memoized-training');
+});
+
+step('Run All again, nothing changed: cached builds, every training loaded', async () => {
+  timings.run_all_unchanged_s = await runAll(null);
+  const again = checkRun(await cells());
+  assert.match(again.train, /loaded run [0-9a-f]+ from /);
+  assert.equal(again.acc, seen.first.acc);
+  assert.equal(runs().length, 2, 'nothing retrained');
   console.log(`timings: ${JSON.stringify(timings)}`);
 });
