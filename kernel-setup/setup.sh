@@ -134,11 +134,13 @@ venv_ok() {
 }
 
 # The config files that make nbconvert's WebPDF export print with the system Chromium, offline.
+WEBPDF_TEMPLATE="$HERE/jupyter/templates/cifarlab_webpdf"
 webpdf_config_ok() {
   local f
   for f in jupyter_server_config.py jupyter_nbconvert_config.py; do
     cmp -s "$WEBPDF_CONFIG" "$JUPYTER_VENV/etc/jupyter/$f" || return 1
   done
+  diff -rq "$WEBPDF_TEMPLATE" "$JUPYTER_VENV/share/jupyter/nbconvert/templates/cifarlab_webpdf" >/dev/null 2>&1
 }
 
 install_webpdf_config() {
@@ -147,6 +149,8 @@ install_webpdf_config() {
   for f in jupyter_server_config.py jupyter_nbconvert_config.py; do
     cp "$WEBPDF_CONFIG" "$JUPYTER_VENV/etc/jupyter/$f.tmp" && mv "$JUPYTER_VENV/etc/jupyter/$f.tmp" "$JUPYTER_VENV/etc/jupyter/$f"
   done
+  local t="$JUPYTER_VENV/share/jupyter/nbconvert/templates/cifarlab_webpdf"
+  rm -rf "$t.tmp" && mkdir -p "$(dirname "$t")" && cp -r "$WEBPDF_TEMPLATE" "$t.tmp" && rm -rf "$t" && mv "$t.tmp" "$t"
 }
 
 # A Python 3.9+ that can make virtual environments with pip: python3 on PATH (pyenv, Homebrew...),
@@ -197,7 +201,7 @@ step_jupyter() {
     if venv_ok; then
       if ! webpdf_config_ok; then
         if [ "$MODE" = check ]; then missing "the WebPDF settings in $JUPYTER_VENV/etc/jupyter are out of date: run kernel-setup/setup.sh"
-        else doing "WebPDF settings (system Chromium) into $JUPYTER_VENV/etc/jupyter"; install_webpdf_config; fi
+        else doing "WebPDF settings (system Chromium, print CSS) into $JUPYTER_VENV"; install_webpdf_config; fi
       fi
       JUPYTER_BIN="$JUPYTER_VENV/bin/jupyter"
     elif [ "$MODE" = check ]; then

@@ -66,3 +66,7 @@ def _use_system_chromium():
 
 
 _use_system_chromium()
+
+# cifarlab's template (kernel-setup/jupyter/templates/cifarlab_webpdf, installed by setup.sh into
+# the environment's share/jupyter/nbconvert/templates): webpdf with print CSS that wraps long lines.
+c.WebPDFExporter.template_name = "cifarlab_webpdf"
