@@ -205,8 +205,12 @@ step_jupyter() {
       fi
       JUPYTER_BIN="$JUPYTER_VENV/bin/jupyter"
     elif [ "$MODE" = check ]; then
-      missing "JupyterLab is not installed in $JUPYTER_VENV (or not from the current requirements.txt): run kernel-setup/setup.sh"
-      return 0
+      if [ "$how" = auto ] && find_other_jupyter >/dev/null; then
+        info "JupyterLab is not installed in $JUPYTER_VENV (or not from the current requirements.txt); the fallback is in place (kernel-setup/setup.sh installs JupyterLab where PyPI can be reached)"
+      else
+        missing "JupyterLab is not installed in $JUPYTER_VENV (or not from the current requirements.txt): run kernel-setup/setup.sh"
+        return 0
+      fi
     elif install_venv && venv_ok; then
       JUPYTER_BIN="$JUPYTER_VENV/bin/jupyter"
     elif [ "$how" = pip ]; then

@@ -79,12 +79,14 @@ cleanup() {
     done
     [ -n "$alive" ] && kill -KILL $alive 2>/dev/null || true
   fi
+  [ -n "${PROFILE:-}" ] && rm -rf "$PROFILE"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+PROFILE=$(mktemp -d "${TMPDIR:-/tmp}/cifarlab-chromium-XXXXXX")   # the browser's fresh profile
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 say "JupyterLab on 127.0.0.1:$PORT ($("$JUPYTER" lab --version)), log $OUT/jupyterlab.log"
@@ -101,7 +103,10 @@ done
 
 cd "$HERE"
 rc=0
-LAB_URL="http://127.0.0.1:$PORT" LAB_TOKEN="$TOKEN" CHROMIUM="$CHROMIUM" OUT="$OUT" \
-  CIFARLAB_RUNS_DIR="$OUT/runs" node --test --test-concurrency=1 --test-timeout=420000 test.mjs || rc=$?
+# In the background, so that a signal to this script runs its traps at once (bash runs them only
+# after a foreground child has exited, but interrupts `wait`).
+LAB_URL="http://127.0.0.1:$PORT" LAB_TOKEN="$TOKEN" CHROMIUM="$CHROMIUM" CHROMIUM_PROFILE="$PROFILE" OUT="$OUT" \
+  CIFARLAB_RUNS_DIR="$OUT/runs" node --test --test-concurrency=1 --test-timeout=420000 test.mjs &
+wait $! || rc=$?
 if [ "$rc" = 0 ]; then say "screenshots: $(cd "$OUT" && ls *.png | tr '\n' ' ')"; fi
 exit "$rc"

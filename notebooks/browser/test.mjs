@@ -192,12 +192,12 @@ async function setEpochs(from, to) {
 }
 
 before(async () => {
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'cifarlab-chromium-'));
+  profile = process.env.CHROMIUM_PROFILE || fs.mkdtempSync(path.join(os.tmpdir(), 'cifarlab-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
+      '--disable-sync', '--no-first-run', '--disable-crash-reporter', '--disable-breakpad'],
     viewport: { width: 1280, height: 1000 },
   });
   page = context.pages()[0] || (await context.newPage());
