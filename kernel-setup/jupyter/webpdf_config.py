@@ -13,6 +13,11 @@ import shutil
 
 c = get_config()  # noqa: F821 (defined by traitlets when it loads this file)
 
+# `jupyter nbconvert --execute` (notebooks/nbrun): one stream output per stream and cell, as
+# nbclient gave before 0.10 and as JupyterLab shows them, so that a "panic: " and its message
+# (written separately by the cell program) are read as one line.
+c.ExecutePreprocessor.coalesce_streams = True
+
 
 def _chromium():
     for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
