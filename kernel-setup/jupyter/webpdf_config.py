@@ -16,7 +16,14 @@ c = get_config()  # noqa: F821 (defined by traitlets when it loads this file)
 # `jupyter nbconvert --execute` (notebooks/nbrun): one stream output per stream and cell, as
 # nbclient gave before 0.10 and as JupyterLab shows them, so that a "panic: " and its message
 # (written separately by the cell program) are read as one line.
-c.ExecutePreprocessor.coalesce_streams = True
+# nbclient's coalesce_streams is not marked configurable: mark it, then set it.
+try:
+    from nbclient import NotebookClient
+
+    NotebookClient.class_traits()["coalesce_streams"].tag(config=True)
+    c.ExecutePreprocessor.coalesce_streams = True
+except (ImportError, KeyError):
+    pass
 
 
 def _chromium():
