@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs the cifarlab labs.
 #
-#   ./labs.sh                  set up (once; idempotent) and open Jupyter on notebooks/
+#   ./labs.sh                  set up (once; idempotent) and open JupyterLab on notebooks/
+#                              (port 8888, else the next free one up to 8898, or $CIFARLAB_PORT;
+#                              prints the URL with its token; no browser opened without a display)
 #   ./labs.sh pdf [NB.ipynb]   set up, execute notebooks headless, export notebooks/out/NAME.pdf
 #   ./labs.sh data [-dir DIR]  load CIFAR-10 and describe it (no Jupyter needed)
 #
@@ -18,13 +20,38 @@ case "${1:-}" in
   data) shift; exec go run ./cmd/cifarlab data "$@" ;;
 esac
 kernel-setup/setup.sh
+# JupyterLab in the virtual environment that the set-up made (Debian's classic Notebook where it
+# fell back to that); nbrun uses the same nbconvert.
+JUPYTER_VENV=${CIFARLAB_JUPYTER_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/cifarlab/jupyter}
+if [ -z "${JUPYTER:-}" ] && [ -x "$JUPYTER_VENV/bin/jupyter-lab" ] && [ "${CIFARLAB_JUPYTER:-}" != apt ]; then
+  export JUPYTER="$JUPYTER_VENV/bin/jupyter"
+fi
 case "${1:-}" in
   pdf)
     shift
     if [ $# -eq 0 ]; then set -- notebooks/lab3.ipynb notebooks/exercise2.ipynb notebooks/compare.ipynb; fi
     exec go run ./notebooks/nbrun -pdf "$@" ;;
   "")
-    exec jupyter notebook --notebook-dir=notebooks $([ "$(id -u)" = 0 ] && echo --allow-root) ;;
+    args=()
+    [ "$(id -u)" = 0 ] && args+=(--allow-root)
+    # No display (SSH, container, CI): print the URL instead of trying to open a browser.
+    if [ "$(uname)" != Darwin ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then args+=(--no-browser); fi
+    if [ -n "${JUPYTER:-}" ] && [ -x "$(dirname "$JUPYTER")/jupyter-lab" ]; then
+      # A fixed port, so that bookmarks keep working; the next free one when it is taken.
+      port=""
+      for p in ${CIFARLAB_PORT:-$(seq 8888 8898)}; do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
+      done
+      [ -n "$port" ] || { echo "labs.sh: ports ${CIFARLAB_PORT:-8888-8898} are all taken (set CIFARLAB_PORT)" >&2; exit 1; }
+      token=${CIFARLAB_TOKEN:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+      url="http://127.0.0.1:$port/lab?token=$token"
+      echo "labs.sh: JupyterLab on notebooks/ at  $url"
+      echo "labs.sh: (Ctrl-C twice to stop it)"
+      exec "$JUPYTER" lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
+        --ServerApp.port="$port" --ServerApp.port_retries=0 --IdentityProvider.token="$token" "${args[@]}"
+    fi
+    echo "labs.sh: JupyterLab is not installed (PyPI unreachable?); opening Debian's classic Notebook"
+    exec "${JUPYTER:-jupyter}" notebook --notebook-dir=notebooks "${args[@]}" ;;
   *)
     echo "usage: ./labs.sh [pdf [NOTEBOOK.ipynb ...] | data [-dir DIR]]" >&2
     exit 2 ;;

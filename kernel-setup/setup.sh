@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up everything the cifarlab notebooks need, once per user and machine:
-#   - Jupyter (nbconvert, jupyter_client, the classic notebook server): Debian packages where
-#     apt-get works (as root, or with password-less sudo), else JupyterLab through pip;
+#   - JupyterLab 4 and nbconvert 7 from PyPI, pinned with their hashes in requirements.txt, in a
+#     virtual environment in ${XDG_DATA_HOME:-~/.local/share}/cifarlab/jupyter, with settings that
+#     make the WebPDF export print with the system Chromium, offline; Debian's classic Notebook 6
+#     only as the fallback where PyPI cannot be reached (the set-up says which it chose);
 #   - the Go tools of the GoNB kernel, pinned in kernel-setup/tools/go.mod (gonb, gopls,
 #     goimports), built into a per-user bin folder;
 #   - the GoNB kernel ("gonb"), registered with Jupyter through a wrapper that puts that bin folder
@@ -19,7 +21,10 @@
 # Environment:
 #   CIFARLAB_TOOLS_DIR  where the Go tools go (default ${XDG_DATA_HOME:-~/.local/share}/cifarlab/gonb-tools)
 #   JUPYTER_DATA_DIR    Jupyter's data folder, as Jupyter itself reads it (kernels/gonb goes there)
-#   CIFARLAB_JUPYTER    auto (default), apt or pip: how to install Jupyter when it is missing
+#   CIFARLAB_JUPYTER    auto (default: pip, else Debian's as a fallback), pip (no fallback) or apt
+#   CIFARLAB_JUPYTER_VENV  the JupyterLab virtual environment (default
+#                          ${XDG_DATA_HOME:-~/.local/share}/cifarlab/jupyter)
+#   CIFARLAB_PYTHON     the Python 3.9+ that makes it (default: python3 on PATH, else Debian's)
 #   CIFARLAB_PJRT_PLUGIN  where the PJRT CPU plugin goes (default
 #                         ${XDG_DATA_HOME:-~/.local/share}/cifarlab/pjrt/pjrt_c_api_cpu_plugin.so)
 set -euo pipefail
@@ -31,7 +36,7 @@ for arg in "$@"; do
   case "$arg" in
     --check) MODE=check ;;
     --with-tex) WITH_TEX=1 ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -92,11 +97,21 @@ apt_install() { # packages...
 }
 
 # ---------------------------------------------------------------------------------------------
-# Jupyter: a jupyter command with nbconvert and a notebook server (classic or JupyterLab), found
-# the way notebooks/nbrun finds it: $JUPYTER, `jupyter` on PATH, Debian's, pip's --user one.
-find_jupyter() {
+# Jupyter. By default JupyterLab 4 and nbconvert 7, pinned with their hashes in requirements.txt,
+# in a virtual environment of their own ($JUPYTER_VENV). Debian's classic Notebook 6 and
+# nbconvert 6 only where PyPI cannot be reached (or with CIFARLAB_JUPYTER=apt).
+JUPYTER_VENV=${CIFARLAB_JUPYTER_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/cifarlab/jupyter}
+JUPYTER_REQ="$HERE/requirements.txt"
+WEBPDF_CONFIG="$HERE/jupyter/webpdf_config.py"
+JUPYTER_KIND=""   # what was chosen: "JupyterLab (pip)" or "classic Notebook (Debian)"
+
+has_sub() { [ -x "$(dirname "$1")/jupyter-$2" ] || command -v "jupyter-$2" >/dev/null; }
+
+# A jupyter command with nbconvert and a notebook server (classic or JupyterLab): $JUPYTER,
+# Debian's, pip's --user one (the fallbacks, when the virtual environment is not in use).
+find_other_jupyter() {
   local j v
-  for j in "${JUPYTER:-}" "$(command -v jupyter 2>/dev/null || true)" /usr/bin/jupyter "$HOME/.local/bin/jupyter"; do
+  for j in "${JUPYTER:-}" /usr/bin/jupyter "$HOME/.local/bin/jupyter"; do
     [ -n "$j" ] && [ -x "$j" ] || continue
     # `jupyter X` runs the script jupyter-X found next to jupyter or on PATH.
     has_sub "$j" nbconvert && { has_sub "$j" notebook || has_sub "$j" lab; } || continue
@@ -109,16 +124,112 @@ find_jupyter() {
   return 1
 }
 
-has_sub() { [ -x "$(dirname "$1")/jupyter-$2" ] || command -v "jupyter-$2" >/dev/null; }
+venv_stamp() { # what the environment was built from: the requirements and the Python
+  { grep -v '^ *#' "$JUPYTER_REQ"; "$JUPYTER_VENV/bin/python" -c 'import sys; print(sys.version)' 2>/dev/null; } | sha256sum | cut -d' ' -f1
+}
 
-pypi_reachable() {
-  command -v python3 >/dev/null &&
-    timeout 30 python3 -m pip index versions --retries 0 --timeout 5 jupyterlab >/dev/null 2>&1
+venv_ok() {
+  [ -x "$JUPYTER_VENV/bin/jupyter-lab" ] && [ -x "$JUPYTER_VENV/bin/jupyter-nbconvert" ] \
+    && [ "$(cat "$JUPYTER_VENV/cifarlab-stamp" 2>/dev/null)" = "$(venv_stamp)" ]
+}
+
+# The config files that make nbconvert's WebPDF export print with the system Chromium, offline.
+WEBPDF_TEMPLATE="$HERE/jupyter/templates/cifarlab_webpdf"
+webpdf_config_ok() {
+  local f
+  for f in jupyter_server_config.py jupyter_nbconvert_config.py; do
+    cmp -s "$WEBPDF_CONFIG" "$JUPYTER_VENV/etc/jupyter/$f" || return 1
+  done
+  diff -rq "$WEBPDF_TEMPLATE" "$JUPYTER_VENV/share/jupyter/nbconvert/templates/cifarlab_webpdf" >/dev/null 2>&1
+}
+
+install_webpdf_config() {
+  mkdir -p "$JUPYTER_VENV/etc/jupyter"
+  local f
+  for f in jupyter_server_config.py jupyter_nbconvert_config.py; do
+    cp "$WEBPDF_CONFIG" "$JUPYTER_VENV/etc/jupyter/$f.tmp" && mv "$JUPYTER_VENV/etc/jupyter/$f.tmp" "$JUPYTER_VENV/etc/jupyter/$f"
+  done
+  local t="$JUPYTER_VENV/share/jupyter/nbconvert/templates/cifarlab_webpdf"
+  rm -rf "$t.tmp" && mkdir -p "$(dirname "$t")" && cp -r "$WEBPDF_TEMPLATE" "$t.tmp" && rm -rf "$t" && mv "$t.tmp" "$t"
+}
+
+# A Python 3.9+ that can make virtual environments with pip: python3 on PATH (pyenv, Homebrew...),
+# else Debian's, after installing python3-venv.
+venv_python() {
+  local p
+  for p in "${CIFARLAB_PYTHON:-}" python3 /usr/bin/python3; do
+    [ -n "$p" ] && command -v "$p" >/dev/null || continue
+    "$p" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 9))' 2>/dev/null && { "$p" -c 'import sys; print(sys.executable)'; return 0; }
+  done
+  if have_apt && can_root && [ -x /usr/bin/python3 ]; then
+    apt_install python3-venv >&2
+    /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && { echo /usr/bin/python3; return 0; }
+  fi
+  return 1
+}
+
+pypi_reachable() { # python
+  timeout 40 "$1" -m pip download --no-deps --no-cache-dir --retries 0 --timeout 10 -d "$(mktemp -d)" \
+    'webencodings==0.6.1' >/dev/null 2>&1
+}
+
+install_venv() {
+  local py
+  py=$(venv_python) || { info "no Python 3.9+ with venv and ensurepip found (apt-get install python3-venv)"; return 1; }
+  if ! pypi_reachable "$py"; then
+    info "PyPI cannot be reached from here"
+    return 1
+  fi
+  doing "JupyterLab 4 and nbconvert 7 (kernel-setup/requirements.txt, hashes checked) into $JUPYTER_VENV with $py (about a minute)"
+  rm -rf "$JUPYTER_VENV"
+  mkdir -p "$(dirname "$JUPYTER_VENV")"
+  "$py" -m venv "$JUPYTER_VENV" || { info "python -m venv failed"; rm -rf "$JUPYTER_VENV"; return 1; }
+  if ! "$JUPYTER_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+        --require-hashes --only-binary=:all: -r "$JUPYTER_REQ"; then
+    info "pip install -r kernel-setup/requirements.txt failed (see above)"
+    rm -rf "$JUPYTER_VENV"
+    return 1
+  fi
+  install_webpdf_config
+  venv_stamp > "$JUPYTER_VENV/cifarlab-stamp"
 }
 
 step_jupyter() {
-  if JUPYTER_BIN=$(find_jupyter); then
-    ok "Jupyter: $JUPYTER_BIN"
+  local how=${CIFARLAB_JUPYTER:-auto} v
+  JUPYTER_BIN=""
+  if [ "$how" != apt ]; then
+    if venv_ok; then
+      if ! webpdf_config_ok; then
+        if [ "$MODE" = check ]; then missing "the WebPDF settings in $JUPYTER_VENV/etc/jupyter are out of date: run kernel-setup/setup.sh"
+        else doing "WebPDF settings (system Chromium, print CSS) into $JUPYTER_VENV"; install_webpdf_config; fi
+      fi
+      JUPYTER_BIN="$JUPYTER_VENV/bin/jupyter"
+    elif [ "$MODE" = check ]; then
+      if [ "$how" = auto ] && find_other_jupyter >/dev/null; then
+        info "JupyterLab is not installed in $JUPYTER_VENV (or not from the current requirements.txt); the fallback is in place (kernel-setup/setup.sh installs JupyterLab where PyPI can be reached)"
+      else
+        missing "JupyterLab is not installed in $JUPYTER_VENV (or not from the current requirements.txt): run kernel-setup/setup.sh"
+        return 0
+      fi
+    elif install_venv && venv_ok; then
+      JUPYTER_BIN="$JUPYTER_VENV/bin/jupyter"
+    elif [ "$how" = pip ]; then
+      missing "JupyterLab could not be installed from PyPI into $JUPYTER_VENV (CIFARLAB_JUPYTER=pip; see above)"
+      return 0
+    else
+      info "falling back to Debian's classic Jupyter Notebook (PyPI unreachable or pip failed)"
+    fi
+  fi
+  if [ -n "$JUPYTER_BIN" ]; then
+    v=$("$JUPYTER_VENV/bin/python" -c 'import jupyterlab, nbconvert; print(jupyterlab.__version__, nbconvert.__version__)')
+    JUPYTER_KIND="JupyterLab ${v% *} with nbconvert ${v#* } (pip, virtual environment)"
+    ok "Jupyter: $JUPYTER_KIND: $JUPYTER_BIN"
+    return 0
+  fi
+  # The fallback: Debian's packages (or a jupyter that is already there).
+  if JUPYTER_BIN=$(find_other_jupyter); then
+    JUPYTER_KIND="classic Jupyter Notebook (Debian packages or existing install; fallback)"
+    ok "Jupyter: $JUPYTER_KIND: $JUPYTER_BIN"
     return 0
   fi
   JUPYTER_BIN=""
@@ -126,19 +237,10 @@ step_jupyter() {
     missing "Jupyter (nbconvert and the notebook server) not found: run kernel-setup/setup.sh"
     return 0
   fi
-  local how=${CIFARLAB_JUPYTER:-auto}
-  if [ "$how" = auto ]; then
-    if have_apt && can_root; then how=apt; else how=pip; fi
-  fi
-  if [ "$how" = pip ]; then
-    doing "JupyterLab and nbconvert through pip (--user)"
-    python3 -m pip install --user --quiet jupyterlab nbconvert \
-      || missing "pip install --user jupyterlab nbconvert failed (is PyPI reachable? on Debian: CIFARLAB_JUPYTER=apt)"
-  else
-    apt_install "${JUPYTER_PACKAGES[@]}"
-  fi
-  if JUPYTER_BIN=$(find_jupyter); then
-    ok "Jupyter: $JUPYTER_BIN"
+  have_apt && apt_install "${JUPYTER_PACKAGES[@]}"
+  if JUPYTER_BIN=$(find_other_jupyter); then
+    JUPYTER_KIND="classic Jupyter Notebook (Debian packages; fallback)"
+    ok "Jupyter: $JUPYTER_KIND: $JUPYTER_BIN"
   else
     JUPYTER_BIN=""
     missing "Jupyter (nbconvert and the notebook server) still not found or not working after installing it"
@@ -278,10 +380,13 @@ wrapper_text() {
 # Written by cifarlab kernel-setup/setup.sh (do not edit; rerun it instead).
 # Starts the GoNB kernel with its Go tools (gopls, goimports) and Go itself on PATH, whatever PATH
 # Jupyter was started with, and GOEXPERIMENT=simd, which gives GoMLX's pure-Go backend its SIMD
-# matrix products when XLA's plugin is missing.
+# matrix products when XLA's plugin is missing. GOFLAGS=-ldflags=-w: cell programs are linked
+# without DWARF debug information, which halves the link that every cell execution does (stack
+# traces keep their file names and lines; an -ldflags in the caller's GOFLAGS comes later and wins).
 PATH='$BIN':'$goroot/bin':"\$PATH"
 GOEXPERIMENT=\${GOEXPERIMENT:-simd}
-export PATH GOEXPERIMENT
+GOFLAGS="-ldflags=-w\${GOFLAGS:+ \$GOFLAGS}"
+export PATH GOEXPERIMENT GOFLAGS
 exec '$BIN/gonb' "\$@"
 EOF
 }
@@ -348,6 +453,9 @@ step_pdf() {
   for b in pdftotext pdftoppm; do
     command -v "$b" >/dev/null || missing "$b not found (poppler-utils): run kernel-setup/setup.sh"
   done
+  if [ -n "${JUPYTER_BIN:-}" ] && [ "$JUPYTER_BIN" = "$JUPYTER_VENV/bin/jupyter" ] && [ -n "$c" ] && webpdf_config_ok; then
+    ok "WebPDF export (JupyterLab's File > Save and Export Notebook As > WebPDF) prints with $c, offline"
+  fi
   if command -v xelatex >/dev/null && command -v pandoc >/dev/null; then
     ok "XeLaTeX and pandoc: nbconvert --to pdf available too"
   else
@@ -372,4 +480,4 @@ if [ ${#MISSING[@]} -gt 0 ]; then
   printf '  - %s\n' "${MISSING[@]}" >&2
   exit 1
 fi
-echo "kernel-setup: everything is in place ($(( $(date +%s) - t0 ))s)"
+echo "kernel-setup: everything is in place ($(( $(date +%s) - t0 ))s); Jupyter: $JUPYTER_KIND"
