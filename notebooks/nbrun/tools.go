@@ -16,11 +16,22 @@ import (
 // SetupHint is what to run when a tool is missing.
 const SetupHint = "run kernel-setup/setup.sh"
 
-// findJupyter returns a jupyter command whose nbconvert works: $JUPYTER, then `jupyter` on PATH
-// (a pyenv or venv Python on PATH may have none), then Debian's /usr/bin/jupyter, then pip's --user one.
+// findJupyter returns a jupyter command whose nbconvert works: $JUPYTER, then the JupyterLab
+// virtual environment of kernel-setup/setup.sh ($CIFARLAB_JUPYTER_VENV, default
+// ${XDG_DATA_HOME:-~/.local/share}/cifarlab/jupyter), then `jupyter` on PATH (a pyenv or venv
+// Python on PATH may have none), then Debian's /usr/bin/jupyter, then pip's --user one.
 func findJupyter() (string, error) {
 	home, _ := os.UserHomeDir()
-	candidates := []string{os.Getenv("JUPYTER")}
+	data := os.Getenv("XDG_DATA_HOME")
+	if !filepath.IsAbs(data) {
+		data = filepath.Join(home, ".local", "share")
+	}
+	// $JUPYTER, then the JupyterLab venv that kernel-setup/setup.sh makes, then any other.
+	venv := os.Getenv("CIFARLAB_JUPYTER_VENV")
+	if venv == "" {
+		venv = filepath.Join(data, "cifarlab", "jupyter")
+	}
+	candidates := []string{os.Getenv("JUPYTER"), filepath.Join(venv, "bin", "jupyter")}
 	if p, err := exec.LookPath("jupyter"); err == nil {
 		candidates = append(candidates, p)
 	}
