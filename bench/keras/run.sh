@@ -5,7 +5,7 @@
 #   1. exercise 2, EX2_SEEDS seeds each (default 1-20): test accuracy distributions and two-sample
 #      tests (Mann-Whitney U, Kolmogorov-Smirnov; scipy);
 #   2. lab 3 in full, LAB3_SEEDS seeds for Keras and XLA (default 1-3), LAB3_GO_SEEDS for Go
-#      (default 1): best val_accuracy, stopping epoch, test accuracy, learning-rate steps;
+#      (default 1; empty: none): best val_accuracy, stopping epoch, test accuracy, learning-rate steps;
 #   3. speed, ROUNDS rounds (default 3) alternating Keras, cifarlab XLA and cifarlab Go: ms/step of
 #      both labs' models (bench/train's measure) and one lab 3 epoch, with the ratio to Keras; plus
 #      s/epoch of the real training runs of 1 and 2.
@@ -99,7 +99,7 @@ for stage in $stages; do
 			train lab3 keras "$seed"
 			train lab3 xla "$seed"
 		done
-		train lab3 go "$lab3_go_seeds"
+		[ -z "$lab3_go_seeds" ] || train lab3 go "$lab3_go_seeds"
 		;;
 	speed)
 		steps=30 repeats=3

@@ -17,7 +17,7 @@ import (
 const RetrainEnv = "CIFARLAB_RETRAIN"
 
 // runKeyVersion changes whenever training semantics change, invalidating older memoized runs.
-const runKeyVersion = "cifarlab-keras-run/2" // 2: cross-entropy from the softmax's logits
+const runKeyVersion = "cifarlab-keras-run/2" // 2: cross-entropy from the softmax's logits, one shuffle per Fit
 
 // memoRun is a memoized Fit: its key and folder.
 type memoRun struct {
