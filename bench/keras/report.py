@@ -31,15 +31,24 @@ def fmt_p(p):
     return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
 
 
+def jitter(r):
+    """Mean change of val_loss from one epoch to the next (from epoch 2 on): how rough the curve is."""
+    v = r["history"]["val_loss"][1:]
+    return statistics.mean(abs(a - b) for a, b in zip(v, v[1:])) if len(v) > 1 else float("nan")
+
+
 def exercise2(out):
     from scipy.stats import ks_2samp, mannwhitneyu
 
     runs = {w: load(os.path.join(out, f"exercise2-{w}.jsonl")) for w in WHO}
+    for rows in runs.values():
+        for r in rows:
+            r["val_loss_jitter"] = jitter(r)
     if not any(runs.values()):
         return
     print("## Exercise 2: test accuracy over seeds (first 5,000 / 1,000 images)\n")
-    print("| who | seeds | test acc median | min–max | mean | sd | epochs (median) | best val_loss (median) | s/run (median) |")
-    print("|---|---:|---:|---|---:|---:|---:|---:|---:|")
+    print("| who | seeds | test acc median | min–max | mean | sd | epochs (median) | best val_loss (median) | val_loss jitter (median) | s/run (median) |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for w, rows in runs.items():
         if not rows:
             continue
@@ -48,6 +57,7 @@ def exercise2(out):
         print(f"| {WHO[w]} | {len(rows)} | {statistics.median(acc):.4f} | {min(acc):.3f}–{max(acc):.3f} | "
               f"{statistics.mean(acc):.4f} | {sd:.4f} | {statistics.median(r['epochs'] for r in rows):g} | "
               f"{statistics.median(r['best_val_loss'] for r in rows):.3f} | "
+              f"{statistics.median(r['val_loss_jitter'] for r in rows):.3f} | "
               f"{statistics.median(r['train_seconds'] for r in rows):.1f} |")
     ref = runs["keras"]
     if len(ref) >= 3:
@@ -57,13 +67,13 @@ def exercise2(out):
         for w in ("xla", "go"):
             if len(runs[w]) < 3:
                 continue
-            for key in ("test_accuracy", "epochs", "best_val_loss"):
+            for key in ("test_accuracy", "epochs", "best_val_loss", "val_loss_jitter"):
                 a = [r[key] for r in runs[w]]
                 b = [r[key] for r in ref]
                 mw = mannwhitneyu(a, b, alternative="two-sided").pvalue
                 ks = ks_2samp(a, b).pvalue
                 print(f"| {WHO[w]} | {key} | {statistics.median(a) - statistics.median(b):+.4f} | {fmt_p(mw)} | {fmt_p(ks)} |")
-    print()
+    print("\nval_loss jitter: the mean |change of val_loss| from one epoch to the next (epoch 2 on).\n")
 
 
 def lr_steps(r):
