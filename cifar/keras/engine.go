@@ -64,8 +64,8 @@ func (e *engine) build() error {
 		}
 		loss := m.compiled.cfg.Loss
 		if e.train, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) (*graph.Node, *graph.Node) {
-			probs := e.forward(x, e.upd.iter.NodeValue(x.Graph()))
-			lossValue := graph.ReduceAllMean(perSampleLoss(loss, probs, y))
+			probs, logits := e.forward(x, e.upd.iter.NodeValue(x.Graph()))
+			lossValue := graph.ReduceAllMean(perSampleLossOf(loss, probs, logits, y))
 			g := x.Graph()
 			values := make([]*graph.Node, len(e.params))
 			for i, p := range e.params {
@@ -77,14 +77,15 @@ func (e *engine) build() error {
 			return fmt.Errorf("keras: building the train step: %w", err)
 		}
 		if e.eval, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) (*graph.Node, *graph.Node) {
-			probs := e.forward(x, nil)
-			return graph.ReduceAllMean(perSampleLoss(loss, probs, y)), correctCount(probs, y)
+			probs, logits := e.forward(x, nil)
+			return graph.ReduceAllMean(perSampleLossOf(loss, probs, logits, y)), correctCount(probs, y)
 		}); err != nil {
 			return fmt.Errorf("keras: building the evaluation step: %w", err)
 		}
 	}
 	if e.predict, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x *graph.Node) *graph.Node {
-		return e.forward(x, nil)
+		probs, _ := e.forward(x, nil)
+		return probs
 	}); err != nil {
 		return fmt.Errorf("keras: building the prediction step: %w", err)
 	}
@@ -93,31 +94,45 @@ func (e *engine) build() error {
 
 // forward builds the model's output probabilities for a batch x ([B, input shape...]). In the
 // training graph, step is the optimizer's step counter (a scalar), which turns dropout on and
-// chooses its masks; inference passes nil.
-func (e *engine) forward(x, step *graph.Node) *graph.Node {
+// chooses its masks; inference passes nil. When the output is a softmax's, logits is that
+// softmax's input (else nil): Keras on TensorFlow computes the cross-entropies from it (the
+// softmax caches its logits on its output, keras/src/backend/tensorflow/nn.py _get_logits).
+func (e *engine) forward(x, step *graph.Node) (out, logits *graph.Node) {
 	m := e.model
 	g := x.Graph()
 	batch := x.Shape().Dimensions[0]
 	dense := 0
+	activate := func(name string) {
+		in := x
+		x = mustActivation(name)(x)
+		if name == "softmax" {
+			logits = in
+		} else if name != "linear" && name != "" {
+			logits = nil
+		}
+	}
 	for i, l := range m.spec.Layers {
 		switch l.Type {
 		case LayerFlatten:
 			x = graph.Reshape(x, batch, x.Shape().Size()/batch)
+			logits = nil
 		case LayerDense:
 			lv := m.weights[dense]
 			dense++
 			x = graph.Dot(x, lv.kernel.NodeValue(g)).Product()
 			x = graph.Add(x, graph.InsertAxes(lv.bias.NodeValue(g), 0))
-			x = mustActivation(l.Activation)(x)
+			logits = nil
+			activate(l.Activation)
 		case LayerActivation:
-			x = mustActivation(l.Activation)(x)
+			activate(l.Activation)
 		case LayerDropout:
 			if step != nil && l.Rate > 0 {
 				x = dropout(x, l.Rate, m.spec.Seed, i, step)
+				logits = nil // a new tensor: Keras's cached logits do not follow it
 			}
 		}
 	}
-	return x
+	return x, logits
 }
 
 // mustActivation returns a checked activation (names were validated when the model was built).

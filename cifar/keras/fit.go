@@ -21,8 +21,10 @@ type FitConfig struct {
 	// ValidationData is evaluated after every epoch instead of a split of the training data.
 	ValidationData *Dataset
 
-	// NoShuffle keeps the training samples in order (Keras shuffles every epoch by default); the
-	// shuffles come from the model's seed.
+	// NoShuffle keeps the training samples in order. Otherwise they are shuffled once per Fit, from
+	// the model's seed and the number of Fit calls before, and every epoch takes that order: what
+	// Keras 3 on TensorFlow does when the seed is set (keras.utils.set_random_seed or
+	// tf.random.set_seed), since its tf.data shuffle repeats its draw each epoch (bench/keras).
 	NoShuffle bool
 
 	Callbacks []Callback

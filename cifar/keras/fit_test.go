@@ -2,6 +2,7 @@ package keras
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"regexp"
 	"slices"
@@ -464,5 +465,58 @@ func TestPredictAndWeights(t *testing.T) {
 	zeros[1].KernelShape = []int{4, 16}
 	if err := m.SetWeights(zeros); err == nil {
 		t.Error("SetWeights accepted a transposed kernel")
+	}
+}
+
+// batchLosses records the running training loss after every batch, epoch by epoch.
+type batchLosses struct {
+	BaseCallback
+	epochs [][]float64
+}
+
+func (b *batchLosses) OnEpochBegin(_ TrainingRun, _ int) error {
+	b.epochs = append(b.epochs, nil)
+	return nil
+}
+
+func (b *batchLosses) OnBatchEnd(_ TrainingRun, _ int, logs Logs) error {
+	b.epochs[len(b.epochs)-1] = append(b.epochs[len(b.epochs)-1], logs["loss"])
+	return nil
+}
+
+// TestShuffleOncePerFit checks the order of the training batches: with a learning rate too small to move the weights the
+// running loss after each batch depends only on which samples came first. Keras 3 on TensorFlow
+// with its seed set repeats its shuffle every epoch (measured in bench/keras), so every epoch of a
+// Fit must see the same order, which is not the unshuffled one; the next Fit draws a new order.
+func TestShuffleOncePerFit(t *testing.T) {
+	x, y, _ := blobs(5, 64, 4, 4, 4, 2)
+	m, err := NewModel(ModelSpec{InputShape: []int{4, 4, 2}, Seed: 7, // no dropout: its masks change every step
+		Layers: []LayerSpec{Flatten(), Dense(16, "relu"), Dense(4, "softmax")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(CompileConfig{Optimizer: SGD(1e-30), Loss: LossCategoricalCrossentropy}); err != nil { // too small to move any weight
+		t.Fatal(err)
+	}
+	m.SetOutput(io.Discard)
+	fit := func(noShuffle bool) [][]float64 {
+		rec := &batchLosses{}
+		if _, err := m.Fit(x, y, FitConfig{Epochs: 3, BatchSize: 8, NoShuffle: noShuffle, Callbacks: []Callback{rec}}); err != nil {
+			t.Fatal(err)
+		}
+		return rec.epochs
+	}
+	inOrder := fit(true)[0]
+	first := fit(false)
+	for e := 1; e < len(first); e++ {
+		if !slices.Equal(first[e], first[0]) {
+			t.Errorf("epoch %d took another order than epoch 1: %v, %v", e+1, first[e], first[0])
+		}
+	}
+	if slices.Equal(first[0], inOrder) {
+		t.Errorf("shuffled Fit took the samples in order: %v", first[0])
+	}
+	if second := fit(false); slices.Equal(second[0], first[0]) {
+		t.Errorf("the next Fit repeated the previous Fit's order: %v", second[0])
 	}
 }

@@ -9,9 +9,27 @@ import (
 // [ε, 1−ε].
 const probabilityEpsilon = 1e-7
 
+// perSampleLossOf builds the loss of every sample of a batch ([B]) the way Keras 3 on TensorFlow
+// does: when the model's output is a softmax's (logits, its input, is not nil), the
+// cross-entropies are computed from the logits, −Σ y·log_softmax(logits), with neither the
+// rescaling nor the clip to [ε, 1−ε]; Keras's softmax caches its logits on its output and its
+// TensorFlow backend uses them (keras/src/backend/tensorflow/nn.py, _get_logits). So a confident
+// wrong prediction costs its full −log p (not at most −log 1e-7 ≈ 16.1) and keeps its gradient
+// p − y (the clip would make it 0). Other outputs, and the mean squared error, use perSampleLoss.
+func perSampleLossOf(loss string, probs, logits, labels *graph.Node) *graph.Node {
+	if logits == nil || loss == LossMeanSquaredError {
+		return perSampleLoss(loss, probs, labels)
+	}
+	if loss == LossSparseCategoricalCrossentropy {
+		labels = graph.OneHot(labels, logits.Shape().Dimensions[1], logits.DType())
+	}
+	return graph.Neg(graph.ReduceSum(graph.Mul(labels, graph.LogSoftmax(logits, -1)), -1))
+}
+
 // perSampleLoss builds the loss of every sample of a batch ([B]) from the model's output probs
 // ([B, C]) and the labels: one-hot [B, C] float32, or class ids [B] int32 for the sparse loss.
-// The formulas are Keras's (keras/src/backend/*/nn.py, from_logits=False).
+// The formulas are Keras's for outputs that are not a softmax's (keras/src/backend/*/nn.py,
+// from_logits=False): the probabilities are rescaled to sum 1 and clipped to [ε, 1−ε].
 func perSampleLoss(loss string, probs, labels *graph.Node) *graph.Node {
 	switch loss {
 	case LossMeanSquaredError:

@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"io"
 	"math"
 	"testing"
 
@@ -136,5 +137,57 @@ func TestActivations(t *testing.T) {
 	}
 	if _, err := activationFor("swish"); err == nil {
 		t.Error("activationFor(swish) succeeded")
+	}
+}
+
+// TestCrossEntropyFromSoftmaxLogits checks what Keras 3 on TensorFlow does with a softmax output
+// (measured in bench/keras with TensorFlow 2.20 and Keras 3.15): the cross-entropy comes from the
+// softmax's logits, so a prediction 30 logits wrong costs 30 (the clip to [1e-7, 1-1e-7] would
+// cap it at 16.1), and one SGD(1.0) step on it moves the kernel by -(p - y)·x = [+1, -1] (the clip
+// would give no gradient at all). The same holds for the sparse loss and for a softmax that is an
+// Activation layer of its own; Dropout after the softmax only matters in training.
+func TestCrossEntropyFromSoftmaxLogits(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		layers []LayerSpec
+		loss   string
+		y      Labels
+	}{
+		{"sparse", []LayerSpec{Dense(2, "softmax")}, LossSparseCategoricalCrossentropy, Classes([]int{0})},
+		{"categorical", []LayerSpec{Dense(2, "softmax")}, LossCategoricalCrossentropy, OneHot([]float32{1, 0}, 2)},
+		{"activation layer", []LayerSpec{Dense(2, "linear"), Activation("softmax")}, LossSparseCategoricalCrossentropy, Classes([]int{0})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := NewModel(ModelSpec{InputShape: []int{1}, Layers: tc.layers, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Compile(CompileConfig{Optimizer: SGD(1), Loss: tc.loss}); err != nil {
+				t.Fatal(err)
+			}
+			m.SetOutput(io.Discard)
+			w := []LayerWeights{{Kernel: []float32{0, 30}, KernelShape: []int{1, 2}, Bias: []float32{0, 0}}}
+			if err := m.SetWeights(w); err != nil {
+				t.Fatal(err)
+			}
+			x := NewArray([]float32{1}, 1, 1)
+			loss, _, err := m.Evaluate(x, tc.y, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := 30 + math.Log1p(math.Exp(-30)); math.Abs(loss-want) > 1e-4 {
+				t.Errorf("loss = %g, want %g (from the logits; the clipped value is 16.118)", loss, want)
+			}
+			if _, err := m.Fit(x, tc.y, FitConfig{Epochs: 1, BatchSize: 1, NoShuffle: true}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.Weights()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k := got[0].Kernel; math.Abs(float64(k[0])-1) > 1e-5 || math.Abs(float64(k[1])-29) > 1e-5 {
+				t.Errorf("kernel after one SGD(1) step = %v, want [1 29]", k)
+			}
+		})
 	}
 }

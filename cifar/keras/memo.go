@@ -21,7 +21,7 @@ import (
 const RetrainEnv = "CIFARLAB_RETRAIN"
 
 // runKeyVersion changes whenever training semantics change, invalidating older memoized runs.
-const runKeyVersion = "cifarlab-keras-run/1"
+const runKeyVersion = "cifarlab-keras-run/2" // 2: cross-entropy from the softmax's logits, one shuffle per Fit
 
 // memoRun is a memoized Fit: its key and folder, and the lock on the key while this Fit trains.
 type memoRun struct {

@@ -49,7 +49,7 @@ type trainer struct {
 	run        *fitRun
 	trainBatch *batcher
 	valBatch   *batcher
-	order      []int // training rows, reshuffled every epoch
+	order      []int // training rows, shuffled once per Fit (as Keras does with its seed set)
 	rng        *rand.Rand
 	steps      int // steps per epoch
 }
@@ -117,7 +117,11 @@ func (t *trainer) epoch(epoch int) (EpochLog, int, error) {
 	if err != nil {
 		return EpochLog{}, 0, err
 	}
-	if !cfg.NoShuffle {
+	// Keras 3 on TensorFlow draws its shuffle inside the tf.data pipeline that each epoch iterates
+	// afresh; with the seed set (keras.utils.set_random_seed or tf.random.set_seed, as the labs do)
+	// that draw repeats, so every epoch sees the same order. cifarlab's models always have a seed:
+	// the order is drawn once per Fit, at its first epoch, and kept.
+	if !cfg.NoShuffle && epoch == 0 {
 		t.rng.Shuffle(len(t.order), func(i, j int) { t.order[i], t.order[j] = t.order[j], t.order[i] })
 	}
 	start := time.Now()
