@@ -35,10 +35,10 @@ fi
 : "${CIFAR10_DIR:?set CIFAR10_DIR to the folder holding cifar-10-batches-py}"
 export CIFAR10_DIR
 stages=${STAGES:-exercise2 lab3 speed}
-ex2_seeds=${EX2_SEEDS:-1-20} lab3_seeds=${LAB3_SEEDS:-1-3} lab3_go_seeds=${LAB3_GO_SEEDS:-1}
+ex2_seeds=${EX2_SEEDS:-1-20} lab3_seeds=${LAB3_SEEDS:-1-3} lab3_go_seeds=${LAB3_GO_SEEDS-1}
 rounds=${ROUNDS:-3} epochs=50 out=${OUT:-$root/bench/keras/out}
 if [ -n "$smoke" ]; then
-	ex2_seeds=${EX2_SEEDS:-1-2} lab3_seeds=${LAB3_SEEDS:-1} lab3_go_seeds=${LAB3_GO_SEEDS:-1}
+	ex2_seeds=${EX2_SEEDS:-1-2} lab3_seeds=${LAB3_SEEDS:-1} lab3_go_seeds=${LAB3_GO_SEEDS-1}
 	rounds=1 epochs=2 out=${OUT:-$root/bench/keras/out-smoke}
 fi
 mkdir -p "$out"
