@@ -9,14 +9,14 @@
 package main
 
 import (
+	seedlist "github.com/cifarlab/cifarlab/bench/internal/seeds"
+
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cifarlab/cifarlab/cifar"
@@ -27,7 +27,7 @@ func main() {
 	dir := flag.String("dir", "", "CIFAR-10 folder (default: $CIFAR10_DIR, else the per-user cache)")
 	seeds := flag.String("seeds", "1-10", "seeds to train with: a range A-B or a comma-separated list")
 	flag.Parse()
-	list, err := parseSeeds(*seeds)
+	list, err := seedlist.Parse(*seeds)
 	check(err)
 	ds, err := cifar.Load(context.Background(), cifar.Options{Dir: *dir})
 	check(err)
@@ -68,26 +68,6 @@ func run(seed int64, x keras.Array, y keras.Labels, xTest keras.Array, yTest ker
 		"best_val_loss": h.Epochs[h.BestEpoch-1].ValLoss, "test_accuracy": acc,
 		"seconds": time.Since(start).Seconds(),
 	}, nil
-}
-
-// parseSeeds reads a comma-separated list of seeds and ranges A-B: "42,1-9".
-func parseSeeds(s string) ([]int64, error) {
-	var out []int64
-	for _, f := range strings.Split(s, ",") {
-		a, b, isRange := strings.Cut(strings.TrimSpace(f), "-")
-		lo, err1 := strconv.ParseInt(a, 10, 64)
-		hi, err2 := lo, error(nil)
-		if isRange {
-			hi, err2 = strconv.ParseInt(b, 10, 64)
-		}
-		if err1 != nil || err2 != nil || hi < lo {
-			return nil, fmt.Errorf("-seeds %q: %q is neither a seed nor a range A-B with A <= B", s, f)
-		}
-		for i := lo; i <= hi; i++ {
-			out = append(out, i)
-		}
-	}
-	return out, nil
 }
 
 func check(err error) {

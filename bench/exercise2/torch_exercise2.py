@@ -4,8 +4,8 @@
 The first 5,000 training and 1,000 test images of CIFAR-10 (python batches, scaled to [0, 1]);
 Flatten → 4 × Dense 256 ELU with Keras's he_normal (truncated normal, stddev √(2/fan_in)/0.8796,
 cut at 2 stddev) → Dense 10 with Keras's glorot_uniform, zero biases; Keras 3's Nadam (β1 0.9,
-β2 0.999, ε 1e-7, momentum schedule 0.96ᵗ); sparse categorical cross-entropy; batch 128 with a
-new shuffle each epoch; validation on the last 20%; EarlyStopping(val_loss, patience 5,
+β2 0.999, ε 1e-7, momentum schedule 0.96ᵗ); sparse categorical cross-entropy; batch 128 in one
+shuffled order that every epoch repeats (as Keras 3 on TensorFlow does with its seed set); validation on the last 20%; EarlyStopping(val_loss, patience 5,
 restore_best_weights). One JSON line per seed, like main.go.
 
     /usr/bin/python3 bench/exercise2/torch_exercise2.py --dir ../shared/cifar10 --seeds 1-10
@@ -107,10 +107,10 @@ def run(seed, xtr, ytr, xval, yval, xte, yte):
     loss_fn = nn.CrossEntropyLoss()
     best, best_state, best_epoch, wait, epochs = float("inf"), None, 0, 0, 0
     start = time.perf_counter()
+    perm = torch.randperm(len(xtr), generator=gen)  # once: Keras's seeded shuffle repeats each epoch
     for epoch in range(1, 51):
         epochs = epoch
         net.train()
-        perm = torch.randperm(len(xtr), generator=gen)
         for i in range(0, len(xtr), 128):
             idx = perm[i:i + 128]
             opt.zero_grad()

@@ -15,14 +15,14 @@
 package main
 
 import (
+	seedlist "github.com/cifarlab/cifarlab/bench/internal/seeds"
+
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cifarlab/cifarlab/cifar"
@@ -36,7 +36,7 @@ func main() {
 	epochs := flag.Int("epochs", 0, "maximum epochs (0: the lab's 50)")
 	dir := flag.String("dir", "", "CIFAR-10 folder (default: $CIFAR10_DIR, else the per-user cache)")
 	flag.Parse()
-	list, err := parseSeeds(*seeds)
+	list, err := seedlist.Parse(*seeds)
 	check(err)
 	_, backend, err := keras.Backend()
 	check(err)
@@ -102,26 +102,6 @@ func maxOf(v []float64) float64 {
 		m = max(m, x)
 	}
 	return m
-}
-
-// parseSeeds reads a comma-separated list of seeds and ranges A-B: "42,1-9".
-func parseSeeds(s string) ([]int64, error) {
-	var out []int64
-	for _, f := range strings.Split(s, ",") {
-		a, b, isRange := strings.Cut(strings.TrimSpace(f), "-")
-		lo, err1 := strconv.ParseInt(a, 10, 64)
-		hi, err2 := lo, error(nil)
-		if isRange {
-			hi, err2 = strconv.ParseInt(b, 10, 64)
-		}
-		if err1 != nil || err2 != nil || hi < lo {
-			return nil, fmt.Errorf("-seeds %q: %q is neither a seed nor a range A-B with A <= B", s, f)
-		}
-		for i := lo; i <= hi; i++ {
-			out = append(out, i)
-		}
-	}
-	return out, nil
 }
 
 func check(err error) {
