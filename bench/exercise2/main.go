@@ -9,8 +9,6 @@
 package main
 
 import (
-	seedlist "github.com/cifarlab/cifarlab/bench/internal/seeds"
-
 	"context"
 	"encoding/json"
 	"flag"
@@ -19,6 +17,7 @@ import (
 	"os"
 	"time"
 
+	seedlist "github.com/cifarlab/cifarlab/bench/internal/seeds"
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/cifar/keras"
 )

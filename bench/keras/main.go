@@ -15,8 +15,6 @@
 package main
 
 import (
-	seedlist "github.com/cifarlab/cifarlab/bench/internal/seeds"
-
 	"context"
 	"encoding/json"
 	"flag"
@@ -25,6 +23,7 @@ import (
 	"os"
 	"time"
 
+	seedlist "github.com/cifarlab/cifarlab/bench/internal/seeds"
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/cifar/keras"
 	"github.com/cifarlab/cifarlab/cifar/lab"
