@@ -2,21 +2,6 @@
 
 package keras
 
-/*
-#include <malloc.h>
-
-// keepFreedBuffers makes glibc's malloc keep freed blocks of up to 32 MiB for reuse instead of
-// returning each to the kernel: XLA allocates every step's outputs (new weights, optimizer
-// moments) afresh, and with glibc's defaults each of those multi-MiB buffers is a new mmap whose
-// pages fault in one by one. 32 MiB is the most mallopt accepts on 64-bit; the trim threshold
-// keeps up to 1 GiB of free heap (PyTorch's CPU benchmarks use the same settings through
-// GLIBC_TUNABLES).
-static int keepFreedBuffers(void) {
-	return mallopt(M_MMAP_THRESHOLD, 32 << 20) && mallopt(M_TRIM_THRESHOLD, 1 << 30);
-}
-*/
-import "C"
-
 import (
 	"fmt"
 	"os"
@@ -39,7 +24,7 @@ var mallocOnce sync.Once
 // is turned into an error too. It returns the backend and a short description of it.
 func newXLABackend(config string) (b compute.Backend, desc string, err error) {
 	xla.EnableAutoInstall(false)
-	mallocOnce.Do(func() { C.keepFreedBuffers() })
+	mallocOnce.Do(keepFreedBuffers)
 	// Child processes built with go-xla (GoNB cells, benchmarks) must not download either.
 	_ = os.Setenv(xla.NoAutoInstallEnv, "1")
 	defer func() {

@@ -1,0 +1,7 @@
+//go:build !linux && cgo && !noxla
+
+package keras
+
+// keepFreedBuffers leaves the C allocator as it is: the mallopt settings that spare XLA's
+// per-step buffers their page faults are glibc's.
+func keepFreedBuffers() {}
