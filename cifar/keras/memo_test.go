@@ -1,7 +1,6 @@
 package keras
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -147,27 +146,7 @@ func startHelper(t *testing.T, what, dir string, env ...string) (*exec.Cmd, <-ch
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMemoHelperProcess$")
 	cmd.Env = append(append(os.Environ(), helperEnv+"="+what, "KERAS_TEST_DIR="+dir), env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	lines := make(chan string, 100)
-	go func() {
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
-			lines <- s.Text()
-		}
-		close(lines)
-	}()
-	return cmd, lines
+	return cmd, testutil.StartLines(t, cmd)
 }
 
 // assertNoLeftovers fails if the runs folder holds temporaries or lock files.

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -80,4 +81,32 @@ func InterruptDownload(t *testing.T, cmd *exec.Cmd, started <-chan struct{}, cac
 	for _, e := range entries {
 		t.Errorf("%s left in the cache", e.Name())
 	}
+}
+
+// StartLines starts cmd (usually this test binary, as a helper process) with its stderr on the
+// test's and returns a channel of its stdout lines, closed when its stdout ends. The process is
+// killed and waited for when the test ends.
+func StartLines(t *testing.T, cmd *exec.Cmd) <-chan string {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	lines := make(chan string, 100)
+	go func() {
+		s := bufio.NewScanner(stdout)
+		for s.Scan() {
+			lines <- s.Text()
+		}
+		close(lines)
+	}()
+	return lines
 }
