@@ -31,15 +31,15 @@ go vet ./...
 # Everything on the default backend: XLA on the CPU when the plugin is installed.
 go test -count=1 -timeout 45m ./...
 # The keras package once more on GoMLX's pure-Go backend.
-GOMLX_BACKEND=go go test -count=1 -timeout 20m ./cifar/keras
+GOMLX_BACKEND=go go test -count=1 -timeout 20m ./keras
 # The two backends agree on every x86-64: once more as on a CPU without AVX-512 (XLA limited to
 # AVX2, GoMLX's AVX-512 kernels off), and with the Go backend built without SIMD.
-GOMLX_SIMD_AVX512=false XLA_FLAGS=--xla_cpu_max_isa=AVX2 go test -count=1 -run BackendsAgree ./cifar/keras
-GOEXPERIMENT= go test -count=1 -run BackendsAgree ./cifar/keras
+GOMLX_SIMD_AVX512=false XLA_FLAGS=--xla_cpu_max_isa=AVX2 go test -count=1 -run BackendsAgree ./keras
+GOEXPERIMENT= go test -count=1 -run BackendsAgree ./keras
 # A build without XLA (-tags noxla, as with CGO_ENABLED=0) falls back to the pure-Go backend with
 # one line, never tries to download the plugin, hangs or crashes.
-go vet -tags noxla ./cifar/keras
-go test -count=1 -tags noxla -run 'TestBackendChoice|TestPJRTPluginPath' ./cifar/keras
+go vet -tags noxla ./keras
+go test -count=1 -tags noxla -run 'TestBackendChoice|TestPJRTPluginPath' ./keras
 # A short fuzzing run of the pickle reader on top of its seed corpus.
 go test -run '^$' -fuzz FuzzDecodePythonBatch -fuzztime "${FUZZTIME:-15s}" -fuzzminimizetime 2s ./cifar
 

@@ -6,7 +6,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/cifarlab/cifarlab/cifar/report"
+	"github.com/cifarlab/cifarlab/report"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"

@@ -17,7 +17,7 @@ import (
 	"testing"
 
 	"github.com/cifarlab/cifarlab/cifar"
-	"github.com/cifarlab/cifarlab/cifar/report"
+	"github.com/cifarlab/cifarlab/report"
 	"gonum.org/v1/plot/vg"
 )
 

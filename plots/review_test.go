@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/cifarlab/cifarlab/cifar"
-	"github.com/cifarlab/cifarlab/cifar/report"
+	"github.com/cifarlab/cifarlab/report"
 )
 
 var (

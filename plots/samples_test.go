@@ -4,7 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/cifarlab/cifarlab/cifar/report"
+	"github.com/cifarlab/cifarlab/report"
 )
 
 // sampleHistory returns a plausible, deterministic training history of n epochs: accuracy rising

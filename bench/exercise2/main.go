@@ -2,7 +2,7 @@
 // 4 × Dense 256 ELU He-normal, Nadam, EarlyStopping on val_loss with patience 5) once per seed and
 // prints one JSON object per run: epochs, best epoch, best val_loss and test accuracy. With
 // torch_exercise2.py, the same exercise in PyTorch with Keras's initialisers and Nadam, it shows
-// whether cifar/keras lands where an independent implementation lands on the same data; run.sh runs
+// whether keras lands where an independent implementation lands on the same data; run.sh runs
 // both and prints the two distributions.
 //
 // Usage: go run ./bench/exercise2 [-dir DIR] [-seeds 1-10]
@@ -19,7 +19,7 @@ import (
 
 	seedlist "github.com/cifarlab/cifarlab/bench/internal/seeds"
 	"github.com/cifarlab/cifarlab/cifar"
-	"github.com/cifarlab/cifarlab/cifar/keras"
+	"github.com/cifarlab/cifarlab/keras"
 )
 
 func main() {

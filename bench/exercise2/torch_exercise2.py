@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Exercise 2 in PyTorch, written to Keras's semantics, as an independent reference for cifar/keras.
+"""Exercise 2 in PyTorch, written to Keras's semantics, as an independent reference for keras.
 
 The first 5,000 training and 1,000 test images of CIFAR-10 (python batches, scaled to [0, 1]);
 Flatten → 4 × Dense 256 ELU with Keras's he_normal (truncated normal, stddev √(2/fan_in)/0.8796,

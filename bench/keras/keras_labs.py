@@ -1,5 +1,5 @@
 """The labs' reference runs in real Keras 3 on TensorFlow 2.20 (CPU), for the comparison with
-cifarlab's cifar/keras (main.go trains the same runs and prints the same JSON lines).
+cifarlab's keras (main.go trains the same runs and prints the same JSON lines).
 
     python keras_labs.py --lab exercise2 --seeds 1-20 [--epochs N] [--dir DIR]
     python keras_labs.py --lab lab3 --seeds 1-3

@@ -1,7 +1,7 @@
 """Lock-step check, Keras side: exercise 2's model (seed 1) written to OUT/w0.bin, trained on the
 first N training images for E epochs (batch 128, validation_split 0.2; shuffled only with a 4th
 argument), the weights written to OUT/w1.bin and the History printed. `go run ./bench/keras/stepcheck
--dir OUT -n N -epochs E` starts cifar/keras from w0.bin, trains the same way and compares.
+-dir OUT -n N -epochs E` starts keras from w0.bin, trains the same way and compares.
 
     CIFAR10_DIR=... .venv/bin/python lockstep.py N E OUT
 """

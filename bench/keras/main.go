@@ -1,4 +1,4 @@
-// Command keras trains one of the labs' reference runs with cifar/keras, once per seed, for the
+// Command keras trains one of the labs' reference runs with keras, once per seed, for the
 // comparison with real Keras in bench/keras (keras_labs.py trains the same runs in Keras 3 on
 // TensorFlow). It prints one JSON object per seed, in keras_labs.py's format: the per-epoch
 // history (loss, accuracy, val_loss, val_accuracy, learning rate, seconds), the best and stopping
@@ -11,7 +11,7 @@
 //
 // Usage: go run ./bench/keras -lab exercise2 [-seeds 1-20] [-epochs N] [-dir DIR]
 //
-// The backend is cifar/keras's default (XLA on the CPU); GOMLX_BACKEND=go selects pure Go.
+// The backend is keras's default (XLA on the CPU); GOMLX_BACKEND=go selects pure Go.
 package main
 
 import (
@@ -25,8 +25,8 @@ import (
 
 	seedlist "github.com/cifarlab/cifarlab/bench/internal/seeds"
 	"github.com/cifarlab/cifarlab/cifar"
-	"github.com/cifarlab/cifarlab/cifar/keras"
-	"github.com/cifarlab/cifarlab/cifar/lab"
+	"github.com/cifarlab/cifarlab/keras"
+	"github.com/cifarlab/cifarlab/lab"
 )
 
 func main() {

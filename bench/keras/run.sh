@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cifarlab against real Keras: the labs' runs in Keras 3 on TensorFlow 2.20 (CPU, from PyPI, pinned
-# with hashes in requirements.txt, in bench/keras/.venv) and in cifarlab (cifar/keras on XLA and on
+# with hashes in requirements.txt, in bench/keras/.venv) and in cifarlab (keras on XLA and on
 # the pure-Go backend), on the same CIFAR-10 files and the same machine, then the tables:
 #   1. exercise 2, EX2_SEEDS seeds each (default 1-20): test accuracy distributions and two-sample
 #      tests (Mann-Whitney U, Kolmogorov-Smirnov; scipy);

@@ -1,11 +1,11 @@
-// Command train times cifar/keras's two reference models on the current backend: one training
+// Command train times keras's two reference models on the current backend: one training
 // step (lab 3: Adam, batch 32; exercise 2: Nadam, batch 128) and one full lab 3 epoch (40k training
 // + 10k validation samples). It prints one JSON object per measurement, in the format of
 // torch_ref.py, for run.sh to compare; the Go benchmarks in train_test.go measure the same things.
 //
 // Usage: go run ./bench/train [-models lab3,exercise2] [-steps 30] [-repeats 5] [-epoch]
 //
-// The data are random (timings do not depend on the values). The backend is cifar/keras's default
+// The data are random (timings do not depend on the values). The backend is keras's default
 // (XLA on the CPU when its plugin is installed); GOMLX_BACKEND=go times the pure-Go backend and
 // GOMLX_BACKEND=xla:/path/plugin.so another PJRT plugin (bench/gpu/run.sh: XLA CUDA).
 package main
@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cifarlab/cifarlab/cifar/keras"
+	"github.com/cifarlab/cifarlab/keras"
 )
 
 func main() {

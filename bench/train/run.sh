@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compares cifar/keras training speed on GoMLX's backends with PyTorch on the CPU: one training step
+# Compares keras training speed on GoMLX's backends with PyTorch on the CPU: one training step
 # of lab 3 (Adam, batch 32) and exercise 2 (Nadam, batch 128), and with --epoch one full lab 3 epoch
 # (40k + 10k). Rows:
 #   xla     GoMLX XLA CPU (the PJRT plugin kernel-setup/setup.sh installs; the labs' default)
@@ -33,7 +33,7 @@ export OMP_WAIT_POLICY=PASSIVE
 run_go() { # row backend args...
 	local row=$1 backend=$2
 	shift 2
-	# GLIBC_TUNABLES is PyTorch's (torch_venv.sh): cifar/keras sets glibc's malloc for XLA itself.
+	# GLIBC_TUNABLES is PyTorch's (torch_venv.sh): keras sets glibc's malloc for XLA itself.
 	env -u GLIBC_TUNABLES GOMLX_BACKEND="$backend" "$out/train" "$@" | sed "s/^/$row /" >>"$out/results"
 }
 for ((r = 1; r <= rounds; r++)); do

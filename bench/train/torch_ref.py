@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch CPU reference for bench/train: the same two MLPs as cifar/keras's reference models
+"""PyTorch CPU reference for bench/train: the same two MLPs as keras's reference models
 (lab 3 and exercise 2), the same optimizers, batch sizes and shapes, on random data.
 
 Run by bench/train/run.sh with PyTorch 2.x from PyPI (bench/.venv, bench/requirements-torch.txt),

@@ -18,8 +18,8 @@ import (
 	"path/filepath"
 
 	"github.com/cifarlab/cifarlab/cifar"
-	"github.com/cifarlab/cifarlab/cifar/keras"
-	"github.com/cifarlab/cifarlab/cifar/lab"
+	"github.com/cifarlab/cifarlab/keras"
+	"github.com/cifarlab/cifarlab/lab"
 )
 
 func readWeights(path string, like []keras.LayerWeights) []keras.LayerWeights {

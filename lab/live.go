@@ -10,7 +10,7 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
 
-	"github.com/cifarlab/cifarlab/cifar/keras"
+	"github.com/cifarlab/cifarlab/keras"
 	"github.com/cifarlab/cifarlab/plots"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/cifarlab/cifarlab/cifar"
-	"github.com/cifarlab/cifarlab/cifar/keras"
+	"github.com/cifarlab/cifarlab/keras"
 )
 
 // loadCIFAR loads CIFAR-10 from CIFAR10_DIR, skipping the test when it is not set.

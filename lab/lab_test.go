@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/cifarlab/cifarlab/cifar"
-	"github.com/cifarlab/cifarlab/cifar/keras"
+	"github.com/cifarlab/cifarlab/keras"
 )
 
 func TestPickFollowsQuickMode(t *testing.T) {

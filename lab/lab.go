@@ -13,8 +13,8 @@ import (
 	"path/filepath"
 
 	"github.com/cifarlab/cifarlab/cifar"
-	"github.com/cifarlab/cifarlab/cifar/keras"
-	"github.com/cifarlab/cifarlab/cifar/report"
+	"github.com/cifarlab/cifarlab/keras"
+	"github.com/cifarlab/cifarlab/report"
 	"github.com/cifarlab/cifarlab/internal/scratch"
 	"github.com/cifarlab/cifarlab/internal/settings"
 	"github.com/cifarlab/cifarlab/plots"

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/cifarlab/cifarlab/cifar/keras"
+	"github.com/cifarlab/cifarlab/keras"
 )
 
 // The two reference models of the labs, with Keras's summary table.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui/protocol"
 
-	"github.com/cifarlab/cifarlab/cifar/keras"
+	"github.com/cifarlab/cifarlab/keras"
 	"github.com/cifarlab/cifarlab/internal/gonbtest"
 )
 
