@@ -5,6 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // Summary returns the model's table the way Keras 3's model.summary() prints it: one row per layer
@@ -71,21 +74,11 @@ func shapeString(shape []int) string {
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
-// commaInt formats n with thousands separators: 1738890 → "1,738,890".
-func commaInt(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + commaInt(-n)
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+// commaInt formats n with thousands separators, as Keras's summary does: 1738890 → "1,738,890".
+func commaInt(n int) string { return englishNumbers.Sprintf("%d", n) }
+
+// englishNumbers writes numbers with English digit grouping.
+var englishNumbers = message.NewPrinter(language.English)
 
 // memorySize formats a byte count like Keras's readable_memory_size: "6.63 MB", "0.00 B".
 func memorySize(bytes int) string {

@@ -13,11 +13,11 @@ import (
 	"path/filepath"
 
 	"github.com/cifarlab/cifarlab/cifar"
-	"github.com/cifarlab/cifarlab/keras"
-	"github.com/cifarlab/cifarlab/report"
 	"github.com/cifarlab/cifarlab/internal/scratch"
 	"github.com/cifarlab/cifarlab/internal/settings"
+	"github.com/cifarlab/cifarlab/keras"
 	"github.com/cifarlab/cifarlab/plots"
+	"github.com/cifarlab/cifarlab/report"
 )
 
 // EnvQuick is the environment variable that turns on quick mode: notebooks then train on a

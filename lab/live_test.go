@@ -14,8 +14,8 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui/protocol"
 
-	"github.com/cifarlab/cifarlab/keras"
 	"github.com/cifarlab/cifarlab/internal/gonbtest"
+	"github.com/cifarlab/cifarlab/keras"
 )
 
 type fakeRun struct{ epochs int }

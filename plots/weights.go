@@ -5,7 +5,9 @@ import (
 	"image/color"
 	"math"
 	"strconv"
-	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/cifarlab/cifarlab/report"
 	"gonum.org/v1/plot"
@@ -108,15 +110,8 @@ func short(v float64) string {
 	return strconv.FormatFloat(v, 'f', 4, 64)
 }
 
-// thousands writes n with comma separators ("1,572,864").
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// thousands writes n with comma separators ("1,572,864", "-1,234").
+func thousands(n int) string { return englishNumbers.Sprintf("%d", n) }
+
+// englishNumbers writes numbers with English digit grouping.
+var englishNumbers = message.NewPrinter(language.English)
