@@ -178,18 +178,18 @@ func readFlatCache(path string) (*Dataset, error) {
 		return nil, err
 	}
 	bad := func(format string, args ...any) (*Dataset, error) {
-		return nil, fmt.Errorf("cifar: flat cache %s: %s", path, fmt.Sprintf(format, args...))
+		return nil, fmt.Errorf("cifar: flat cache %s: "+format, append([]any{path}, args...)...)
 	}
 	h, body, err := parseFlatHeader(data)
 	if err != nil {
-		return bad("%v", err)
+		return bad("%w", err)
 	}
 	want := (h.Train + h.Test) * (ImageSize + 1)
 	if h.Train < 0 || h.Test < 0 || len(body) != want+flatTrailerLen {
 		return bad("%d bytes of data for %d+%d images, want %d and the checksum", len(body), h.Train, h.Test, want)
 	}
 	if err := verifyFlat(path, info, data); err != nil {
-		return bad("%v", err)
+		return bad("%w", err)
 	}
 	take := func(n int) []byte {
 		part := body[:n:n]
@@ -201,7 +201,7 @@ func readFlatCache(path string) (*Dataset, error) {
 	ds.Test = &Split{Name: "test", Images: take(h.Test * ImageSize), Labels: take(h.Test)}
 	for _, s := range []*Split{ds.Train, ds.Test} {
 		if err := s.Validate(); err != nil {
-			return bad("%v", err)
+			return bad("%w", err)
 		}
 	}
 	return ds, nil

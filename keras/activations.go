@@ -6,27 +6,41 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 )
 
+// Activation names an activation function as Keras spells it (activation="relu"). Use the
+// constants; the empty Activation is Linear, as in Keras.
+type Activation string
+
+// The activations.
+const (
+	Linear  Activation = "linear"
+	ReLU    Activation = "relu"
+	Tanh    Activation = "tanh"
+	Sigmoid Activation = "sigmoid"
+	ELU     Activation = "elu" // alpha 1
+	Softmax Activation = "softmax"
+)
+
 // activationFn builds an activation in the graph.
 type activationFn func(x *graph.Node) *graph.Node
 
-// activations are the activation functions known by name, as Keras spells them.
-var activations = map[string]activationFn{
-	"linear":  func(x *graph.Node) *graph.Node { return x },
-	"relu":    relu,
-	"tanh":    graph.Tanh,
-	"sigmoid": graph.Sigmoid,
-	"elu":     elu,
-	"softmax": func(x *graph.Node) *graph.Node { return graph.Softmax(x, -1) },
+// activations are the activation functions by name.
+var activations = map[Activation]activationFn{
+	Linear:  func(x *graph.Node) *graph.Node { return x },
+	ReLU:    relu,
+	Tanh:    graph.Tanh,
+	Sigmoid: graph.Sigmoid,
+	ELU:     elu,
+	Softmax: func(x *graph.Node) *graph.Node { return graph.Softmax(x, -1) },
 }
 
-// activationFor returns the activation for a Keras name; "" is linear, as in Keras.
-func activationFor(name string) (activationFn, error) {
-	if name == "" {
-		name = "linear"
+// activationFor returns the activation a; "" is linear, as in Keras.
+func activationFor(a Activation) (activationFn, error) {
+	if a == "" {
+		a = Linear
 	}
-	fn, ok := activations[name]
+	fn, ok := activations[a]
 	if !ok {
-		return nil, fmt.Errorf("unknown activation %q (want relu, tanh, elu, sigmoid, softmax or linear)", name)
+		return nil, fmt.Errorf("unknown activation %q (want relu, tanh, elu, sigmoid, softmax or linear)", string(a))
 	}
 	return fn, nil
 }

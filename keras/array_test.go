@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -39,7 +40,7 @@ func TestPixelArrayTrainsLikeFloats(t *testing.T) {
 	}
 	train := func(x Array) result {
 		m := smallModel(t, 7, LossSparseCategoricalCrossentropy, Adam(0.01))
-		h, err := m.Fit(x, y, FitConfig{Epochs: 3, BatchSize: 16, ValidationSplit: 0.25})
+		h, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 3, BatchSize: 16, ValidationSplit: 0.25})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -72,8 +73,8 @@ var labModels = []struct {
 	build func() (*Model, error)
 	batch int
 }{
-	{"lab3", func() (*Model, error) { return Lab3Model("relu") }, 32},
-	{"exercise2", Exercise2Model, 128},
+	{"lab3", func() (*Model, error) { return lab3Model(ReLU) }, 32},
+	{"exercise2", exercise2Model, 128},
 }
 
 // onBackend builds a lab model that runs on backend b, with its optimizer replaced by opt when
@@ -141,7 +142,7 @@ func TestBackendsAgreeOnSGDStep(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				h, err := m.Fit(x, labelsFor(t, m, ids), FitConfig{Epochs: 1, BatchSize: lm.batch, NoShuffle: true, Verbose: 0})
+				h, err := m.Fit(context.Background(), x, labelsFor(t, m, ids), FitConfig{Epochs: 1, BatchSize: lm.batch, NoShuffle: true, Verbose: 0})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -193,7 +194,7 @@ func TestBackendsAgreeOnLosses(t *testing.T) {
 			var hists []*History
 			for _, b := range []compute.Backend{xla, goB} {
 				m := onBackend(t, lm.build, b, Optimizer{})
-				h, err := m.Fit(x, labelsFor(t, m, ids), FitConfig{Epochs: 3, BatchSize: lm.batch, ValidationSplit: 0.2, Verbose: 0})
+				h, err := m.Fit(context.Background(), x, labelsFor(t, m, ids), FitConfig{Epochs: 3, BatchSize: lm.batch, ValidationSplit: 0.2, Verbose: 0})
 				if err != nil {
 					t.Fatal(err)
 				}

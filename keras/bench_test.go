@@ -51,7 +51,7 @@ func benchmarkTrainStep(b *testing.B, m *Model, batch int, sparse bool) {
 
 // BenchmarkLab3TrainStep is one Adam step of lab 3's model (1.7M weights) on a batch of 32.
 func BenchmarkLab3TrainStep(b *testing.B) {
-	m, err := Lab3Model("relu")
+	m, err := lab3Model(ReLU)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func BenchmarkLab3TrainStep(b *testing.B) {
 
 // BenchmarkExercise2TrainStep is one Nadam step of exercise 2's model on a batch of 128.
 func BenchmarkExercise2TrainStep(b *testing.B) {
-	m, err := Exercise2Model()
+	m, err := exercise2Model()
 	if err != nil {
 		b.Fatal(err)
 	}

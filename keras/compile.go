@@ -6,26 +6,35 @@ import (
 	"strings"
 )
 
-// Loss names, as Keras spells them in compile(loss=...).
+// Loss names a loss as Keras spells it in compile(loss=...). Use the constants.
+type Loss string
+
+// The losses.
 const (
-	LossCategoricalCrossentropy       = "categorical_crossentropy"
-	LossSparseCategoricalCrossentropy = "sparse_categorical_crossentropy"
-	LossMeanSquaredError              = "mean_squared_error"
+	LossCategoricalCrossentropy       Loss = "categorical_crossentropy"        // one-hot labels
+	LossSparseCategoricalCrossentropy Loss = "sparse_categorical_crossentropy" // class ids
+	LossMeanSquaredError              Loss = "mean_squared_error"              // one-hot labels, on the output
 )
+
+// Sparse reports whether the loss takes class ids (keras.Classes) rather than one-hot labels.
+func (l Loss) Sparse() bool { return l == LossSparseCategoricalCrossentropy }
+
+// Metric names a metric as Keras spells it in compile(metrics=[...]).
+type Metric string
 
 // MetricAccuracy is the only metric: categorical accuracy for one-hot labels, sparse categorical
 // accuracy for class ids (what Keras picks for metrics=["accuracy"]).
-const MetricAccuracy = "accuracy"
+const MetricAccuracy Metric = "accuracy"
 
 // CompileConfig is what Model.Compile takes, like keras's model.compile(optimizer, loss, metrics).
 type CompileConfig struct {
 	Optimizer Optimizer `json:"optimizer"`
 	// Loss is "categorical_crossentropy" (one-hot labels), "sparse_categorical_crossentropy" (class
 	// ids) or "mean_squared_error" (also "mse"; one-hot labels, on the model's output).
-	Loss string `json:"loss"`
+	Loss Loss `json:"loss"`
 	// Metrics may hold "accuracy" (or "acc"); the epoch lines then show it. Accuracy is always
 	// recorded in the History.
-	Metrics []string `json:"metrics,omitempty"`
+	Metrics []Metric `json:"metrics,omitempty"`
 }
 
 // Optimizer names.
@@ -86,7 +95,7 @@ func RMSprop(learningRate float64) Optimizer {
 // OptimizerByName returns an optimizer with Keras's default learning rate, like passing
 // optimizer="adam" to Keras: sgd (0.01), adam, nadam, rmsprop (0.001).
 func OptimizerByName(name string) (Optimizer, error) {
-	switch strings.ToLower(name) {
+	switch Metric(strings.ToLower(string(name))) {
 	case OptimizerSGD:
 		return SGD(0.01), nil
 	case OptimizerAdam:
@@ -152,7 +161,7 @@ type compiled struct {
 }
 
 // sparse reports whether the loss takes class ids.
-func (c *compiled) sparse() bool { return c.cfg.Loss == LossSparseCategoricalCrossentropy }
+func (c *compiled) sparse() bool { return c.cfg.Loss.Sparse() }
 
 // Compile configures the optimizer, loss and metrics, like model.compile. Compiling again replaces
 // them and resets the optimizer state (the weights are kept).
@@ -174,7 +183,7 @@ func checkCompile(cfg CompileConfig) (*compiled, error) {
 		return nil, err
 	}
 	cfg.Optimizer = opt
-	switch strings.ToLower(cfg.Loss) {
+	switch Loss(strings.ToLower(string(cfg.Loss))) {
 	case LossCategoricalCrossentropy:
 		cfg.Loss = LossCategoricalCrossentropy
 	case LossSparseCategoricalCrossentropy:
@@ -185,9 +194,9 @@ func checkCompile(cfg CompileConfig) (*compiled, error) {
 		return nil, fmt.Errorf("keras: compile: Loss %q is unknown (want categorical_crossentropy, sparse_categorical_crossentropy or mean_squared_error)", cfg.Loss)
 	}
 	c := &compiled{}
-	metrics := make([]string, 0, len(cfg.Metrics))
+	metrics := make([]Metric, 0, len(cfg.Metrics))
 	for i, name := range cfg.Metrics {
-		switch strings.ToLower(name) {
+		switch Metric(strings.ToLower(string(name))) {
 		case MetricAccuracy, "acc", "categorical_accuracy", "sparse_categorical_accuracy":
 			c.showAccuracy = true
 			metrics = append(metrics, MetricAccuracy)

@@ -14,6 +14,8 @@ import (
 // messages ("Epoch 36: early stopping", "Restoring model weights from the end of the best epoch:
 // 26.") unless Quiet (Keras prints them only with verbose=1; here they are on by default).
 type EarlyStopping struct {
+	BaseCallback // the hooks it does not use
+
 	Monitor            string  `json:"monitor"`   // metric name, default "val_loss"
 	MinDelta           float64 `json:"min_delta"` // minimum change that counts as improvement
 	Patience           int     `json:"patience"`  // epochs without improvement before stopping
@@ -37,7 +39,7 @@ func NewEarlyStopping(monitor string, patience int, restoreBestWeights bool) *Ea
 // OnTrainBegin checks the settings and resets the state, so the callback can be reused.
 func (es *EarlyStopping) OnTrainBegin(TrainingRun) error {
 	if err := checkMode(es.Mode); err != nil {
-		return errorf("EarlyStopping.%v", err)
+		return errorf("EarlyStopping.%w", err)
 	}
 	if es.Patience < 0 {
 		return errorf("EarlyStopping.Patience must be >= 0, got %d", es.Patience)
@@ -65,12 +67,6 @@ func (es *EarlyStopping) improves(current, reference float64) bool {
 	}
 	return current+delta < reference
 }
-
-// OnEpochBegin implements Callback.
-func (es *EarlyStopping) OnEpochBegin(TrainingRun, int) error { return nil }
-
-// OnBatchEnd implements Callback.
-func (es *EarlyStopping) OnBatchEnd(TrainingRun, int, Logs) error { return nil }
 
 // OnEpochEnd tracks the best epoch and asks to stop once patience is exhausted.
 func (es *EarlyStopping) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error {
@@ -109,7 +105,7 @@ func (es *EarlyStopping) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error
 func (es *EarlyStopping) snapshot(run TrainingRun, epoch int) error {
 	w, err := run.Weights()
 	if err != nil {
-		return errorf("EarlyStopping: saving the weights of epoch %d: %v", epoch+1, err)
+		return errorf("EarlyStopping: saving the weights of epoch %d: %w", epoch+1, err)
 	}
 	es.bestWeights = w
 	es.bestEpoch = epoch
@@ -126,7 +122,7 @@ func (es *EarlyStopping) OnTrainEnd(run TrainingRun, _ Logs) error {
 			run.Printf("Restoring model weights from the end of the best epoch: %d.", es.bestEpoch+1)
 		}
 		if err := run.SetWeights(es.bestWeights); err != nil {
-			return errorf("EarlyStopping: restoring the weights of epoch %d: %v", es.bestEpoch+1, err)
+			return errorf("EarlyStopping: restoring the weights of epoch %d: %w", es.bestEpoch+1, err)
 		}
 		es.bestWeights = nil // free the copy; the epoch numbers stay readable
 		es.restored = true

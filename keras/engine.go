@@ -102,7 +102,7 @@ func (e *engine) forward(x, step *graph.Node) (out, logits *graph.Node) {
 	g := x.Graph()
 	batch := x.Shape().Dimensions[0]
 	dense := 0
-	activate := func(name string) {
+	activate := func(name Activation) {
 		in := x
 		x = mustActivation(name)(x)
 		if name == "softmax" {
@@ -136,7 +136,7 @@ func (e *engine) forward(x, step *graph.Node) (out, logits *graph.Node) {
 }
 
 // mustActivation returns a checked activation (names were validated when the model was built).
-func mustActivation(name string) activationFn {
+func mustActivation(name Activation) activationFn {
 	fn, err := activationFor(name)
 	if err != nil {
 		panic(err)

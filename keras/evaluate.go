@@ -22,7 +22,7 @@ func (m *Model) Evaluate(x Array, y Labels, batchSize int) (loss, accuracy float
 	}
 	loss, accuracy, err = m.evaluate(e.eval, newBatcher(x, y), rangeIndices(0, x.Len()), batchSize)
 	if err != nil {
-		return 0, 0, errorf("evaluate: %v", err)
+		return 0, 0, errorf("evaluate: %w", err)
 	}
 	return loss, accuracy, nil
 }
@@ -67,7 +67,7 @@ func (m *Model) Predict(x Array, batchSize int) (Array, error) {
 		out, err = e.probabilities(xT, out)
 		finalizeAll(xT)
 		if err != nil {
-			return Array{}, errorf("predict: %v", err)
+			return Array{}, errorf("predict: %w", err)
 		}
 	}
 	return Array{Data: out, Shape: []int{x.Len(), m.NumOutputs()}}, nil

@@ -1,15 +1,20 @@
 package keras_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 
 	"github.com/cifarlab/cifarlab/keras"
 )
 
-// The two reference models of the labs, with Keras's summary table.
-func ExampleExercise2Model() {
-	m, err := keras.Exercise2Model()
+// Exercise 2's network, with Keras's summary table.
+func ExampleModel_Summary() {
+	layers := []keras.LayerSpec{keras.Flatten()}
+	for range 4 {
+		layers = append(layers, keras.Dense(256, keras.ELU).WithInitializer(keras.HeNormal))
+	}
+	m, err := keras.Sequential([]int{32, 32, 3}, append(layers, keras.Dense(10, keras.Softmax))...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -36,28 +41,28 @@ func ExampleExercise2Model() {
 	//  Non-trainable params: 0 (0.00 B)
 }
 
-// A notebook cell training lab 3's model: the first run trains and saves the run under "runs",
-// re-running the cell loads it.
+// Training lab 3's model, as model.fit does in the lab (package keras/runs adds memoized runs on
+// top of Fit; package lab adds the data and the settings).
 func ExampleModel_Fit() {
 	var pixels []float32 // 50,000 × 3072 values in [0, 1], e.g. cifar's train.Float32()
 	var oneHot []float32 // 50,000 × 10, e.g. cifar's train.OneHot()
 
 	m, err := keras.Sequential([]int{32, 32, 3},
 		keras.Flatten(),
-		keras.Dense(512, "relu"), keras.Dropout(0.3),
-		keras.Dense(256, "relu"), keras.Dropout(0.4),
-		keras.Dense(128, "relu"), keras.Dropout(0.5),
-		keras.Dense(10, "softmax"),
+		keras.Dense(512, keras.ReLU), keras.Dropout(0.3),
+		keras.Dense(256, keras.ReLU), keras.Dropout(0.4),
+		keras.Dense(128, keras.ReLU), keras.Dropout(0.5),
+		keras.Dense(10, keras.Softmax),
 	)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := m.Compile(keras.CompileConfig{Optimizer: keras.Adam(0.001), Loss: "categorical_crossentropy",
-		Metrics: []string{"accuracy"}}); err != nil {
+	if err := m.Compile(keras.CompileConfig{Optimizer: keras.Adam(0.001), Loss: keras.LossCategoricalCrossentropy,
+		Metrics: []keras.Metric{keras.MetricAccuracy}}); err != nil {
 		log.Fatal(err)
 	}
-	hist, err := m.Fit(keras.NewArray(pixels, -1, 32, 32, 3), keras.OneHot(oneHot, 10), keras.FitConfig{
-		Epochs: 50, BatchSize: 32, ValidationSplit: 0.2, Verbose: 1, RunsDir: "runs",
+	hist, err := m.Fit(context.Background(), keras.NewArray(pixels, -1, 32, 32, 3), keras.OneHot(oneHot, 10), keras.FitConfig{
+		Epochs: 50, BatchSize: 32, ValidationSplit: 0.2, Verbose: 1,
 		Callbacks: []keras.Callback{
 			keras.NewEarlyStopping("val_loss", 10, true),
 			keras.NewReduceLROnPlateau("val_loss", 0.5, 5, 1e-5),

@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"context"
 	"io"
 	"math"
 	"slices"
@@ -37,13 +38,10 @@ type FitConfig struct {
 	// ProgressInterval is the time between progress lines at Verbose 1 (default 5s).
 	ProgressInterval time.Duration
 
-	// RunsDir enables memoized training: the run is keyed by a hash of the model, its current
-	// weights, the compile and fit settings and the data, and a finished run with the same key in
-	// RunsDir is loaded instead of trained again. Empty disables memoization.
-	RunsDir string
-	// Retrain trains even when a finished run exists (and replaces it). The environment variable
-	// CIFARLAB_RETRAIN=1 does the same.
-	Retrain bool
+	// Log, if set, receives a record of the training at every verbosity: the epoch lines and the
+	// callbacks' messages, without the progress lines within epochs (keras/runs saves it with a
+	// memoized run and prints it again when the run is loaded).
+	Log io.Writer
 }
 
 // split is the training and validation data of one Fit.
@@ -58,7 +56,11 @@ type split struct {
 // m.History()). Training metrics are running means over the epoch's batches with dropout on;
 // validation metrics are computed in inference mode after each epoch. A stop requested by a
 // callback ends training after the current batch; the epoch is still validated and logged.
-func (m *Model) Fit(x Array, y Labels, cfg FitConfig) (*History, error) {
+//
+// Cancelling ctx stops training between two steps: Fit then returns the History of the epochs
+// finished so far (the weights are those after the last step taken) and an error that wraps
+// ctx.Err(). Fit always trains; keras/runs adds memoized runs on top of it.
+func (m *Model) Fit(ctx context.Context, x Array, y Labels, cfg FitConfig) (*History, error) {
 	if m.compiled == nil {
 		return nil, errNotCompiled
 	}
@@ -70,19 +72,7 @@ func (m *Model) Fit(x Array, y Labels, cfg FitConfig) (*History, error) {
 	if out == nil {
 		out = m.out
 	}
-	p := &printer{w: out, verbose: cfg.Verbose}
-
-	var memo *memoRun
-	if cfg.RunsDir != "" {
-		if memo, err = m.memoFor(data, cfg); err != nil {
-			return nil, err
-		}
-		if hist, ok, err := memo.load(m, p, cfg.Retrain || retrainFromEnv()); err != nil || ok {
-			return hist, err
-		}
-		defer memo.release() // a training that fails gives the run key back too
-	}
-
+	p := &printer{w: out, verbose: cfg.Verbose, log: cfg.Log}
 	var backendOut io.Writer
 	if cfg.Verbose > 0 {
 		backendOut = out
@@ -91,16 +81,7 @@ func (m *Model) Fit(x Array, y Labels, cfg FitConfig) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
-	hist, err := m.train(e, data, cfg, p)
-	if err != nil {
-		return nil, err
-	}
-	if memo != nil {
-		if err := memo.save(m, hist, p.transcript.String()); err != nil {
-			return hist, err
-		}
-	}
-	return hist, nil
+	return m.train(ctx, e, data, cfg, p)
 }
 
 // checkFit validates Fit's arguments and splits off the validation data.

@@ -2,6 +2,8 @@ package keras
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"math"
 	"regexp"
@@ -19,10 +21,10 @@ func TestFitConvergesOnBlobs(t *testing.T) {
 	sgd.Momentum = 0.9
 	for _, tc := range []struct {
 		name       string
-		loss       string
+		loss       Loss
 		opt        Optimizer
-		activation string
-		init       string
+		activation Activation
+		init       Initializer
 	}{
 		{"cce adam relu", LossCategoricalCrossentropy, Adam(0.01), "relu", "glorot_uniform"},
 		{"sparse nadam elu he_normal", LossSparseCategoricalCrossentropy, Nadam(0.01), "elu", "he_normal"},
@@ -35,14 +37,14 @@ func TestFitConvergesOnBlobs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := m.Compile(CompileConfig{Optimizer: tc.opt, Loss: tc.loss, Metrics: []string{"accuracy"}}); err != nil {
+			if err := m.Compile(CompileConfig{Optimizer: tc.opt, Loss: tc.loss, Metrics: []Metric{"accuracy"}}); err != nil {
 				t.Fatal(err)
 			}
 			y := oneHot
 			if tc.loss == LossSparseCategoricalCrossentropy {
 				y = ids
 			}
-			h, err := m.Fit(x, y, FitConfig{Epochs: 15, BatchSize: 32, ValidationSplit: 0.2})
+			h, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 15, BatchSize: 32, ValidationSplit: 0.2})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +69,7 @@ func TestFitReproducible(t *testing.T) {
 		Callbacks: []Callback{NewReduceLROnPlateau("val_loss", 0.5, 1, 1e-5)}}
 	train := func(seed int64) (*History, []LayerWeights) {
 		m := smallModel(t, seed, LossCategoricalCrossentropy, Adam(0.01))
-		h, err := m.Fit(x, y, cfg)
+		h, err := m.Fit(context.Background(), x, y, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +133,7 @@ func TestDropoutAndShuffleFollowTheSeed(t *testing.T) {
 		if err := m.Compile(CompileConfig{Optimizer: Adam(0.01), Loss: LossCategoricalCrossentropy}); err != nil {
 			t.Fatal(err)
 		}
-		h, err := m.Fit(x, y, FitConfig{Epochs: 2, BatchSize: 8, NoShuffle: noShuffle})
+		h, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 2, BatchSize: 8, NoShuffle: noShuffle})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +219,7 @@ func TestRepeatedFitDoesNotHang(t *testing.T) {
 			if i%2 == 0 {
 				m = newModel(int64(i))
 			}
-			if _, err := m.Fit(x, y, FitConfig{Epochs: 2, BatchSize: 10, ValidationSplit: 0.25}); err != nil {
+			if _, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 2, BatchSize: 10, ValidationSplit: 0.25}); err != nil {
 				done <- err
 				return
 			}
@@ -244,7 +246,7 @@ func TestFitOutput(t *testing.T) {
 	fit := func(verbose int, interval time.Duration, callbacks ...Callback) string {
 		m := smallModel(t, 1, LossCategoricalCrossentropy, Adam(0.01))
 		var out bytes.Buffer
-		if _, err := m.Fit(x, y, FitConfig{Epochs: 2, BatchSize: 16, ValidationSplit: 0.2, Verbose: verbose,
+		if _, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 2, BatchSize: 16, ValidationSplit: 0.2, Verbose: verbose,
 			Output: &out, ProgressInterval: interval, Callbacks: callbacks}); err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +303,7 @@ func TestFormatting(t *testing.T) {
 func TestValidationSplitTakesLastSamples(t *testing.T) {
 	x, y, _ := blobs(8, 101, 4, 4, 4, 2)
 	m := smallModel(t, 3, LossCategoricalCrossentropy, Adam(0.01))
-	h, err := m.Fit(x, y, FitConfig{Epochs: 1, BatchSize: 16, ValidationSplit: 0.2})
+	h, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 1, BatchSize: 16, ValidationSplit: 0.2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +321,7 @@ func TestValidationSplitTakesLastSamples(t *testing.T) {
 		t.Errorf("val_loss %v, val_accuracy %v; Evaluate on the last 21 samples gives %v, %v", e.ValLoss, e.ValAccuracy, loss, acc)
 	}
 	// Explicit validation data replaces the split.
-	h, err = m.Fit(x, y, FitConfig{Epochs: 1, BatchSize: 16, ValidationSplit: 0.5, ValidationData: &Dataset{X: valX, Y: valY}})
+	h, err = m.Fit(context.Background(), x, y, FitConfig{Epochs: 1, BatchSize: 16, ValidationSplit: 0.5, ValidationData: &Dataset{X: valX, Y: valY}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +329,7 @@ func TestValidationSplitTakesLastSamples(t *testing.T) {
 		t.Errorf("with ValidationData: train %d, val %d; want 101, 21", h.TrainSamples, h.ValSamples)
 	}
 	// Without validation the validation metrics are NaN and absent from the logs.
-	h, err = m.Fit(x, y, FitConfig{Epochs: 1, BatchSize: 16})
+	h, err = m.Fit(context.Background(), x, y, FitConfig{Epochs: 1, BatchSize: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +345,7 @@ func TestEarlyStoppingRestoresInFit(t *testing.T) {
 	m := smallModel(t, 4, LossCategoricalCrossentropy, SGD(0.5))
 	// Maximizing val_loss makes the first epoch the best and stops two epochs later.
 	es := &EarlyStopping{Monitor: "val_loss", Mode: ModeMax, Patience: 2, RestoreBestWeights: true, Quiet: true}
-	h, err := m.Fit(x, y, FitConfig{Epochs: 10, BatchSize: 20, ValidationSplit: 0.25, Callbacks: []Callback{es}})
+	h, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 10, BatchSize: 20, ValidationSplit: 0.25, Callbacks: []Callback{es}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +370,7 @@ func TestLearningRateChangesWithoutRecompiling(t *testing.T) {
 	halve := &epochEndFunc{fn: func(run TrainingRun, epoch int, logs Logs) error {
 		return run.SetLearningRate(run.LearningRate() / 2)
 	}}
-	h, err := m.Fit(x, y, FitConfig{Epochs: 3, BatchSize: 25, Callbacks: []Callback{halve}})
+	h, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 3, BatchSize: 25, Callbacks: []Callback{halve}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +379,7 @@ func TestLearningRateChangesWithoutRecompiling(t *testing.T) {
 		t.Errorf("learning rates %v, want %v", got, want)
 	}
 	e := m.engine
-	if _, err := m.Fit(x, y, FitConfig{Epochs: 1, BatchSize: 25}); err != nil {
+	if _, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 1, BatchSize: 25}); err != nil {
 		t.Fatal(err)
 	}
 	if m.engine != e {
@@ -398,14 +400,62 @@ func (c *epochEndFunc) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error {
 	return c.fn(run, epoch, logs)
 }
 
-// TestCallbackErrorAbortsFit checks that a user callback's error ends Fit with that error.
+// TestCallbackErrorAbortsFit checks that a user callback's error ends Fit with that error,
+// wrapped with the callback's position, name and hook.
 func TestCallbackErrorAbortsFit(t *testing.T) {
 	x, y, _ := blobs(11, 40, 4, 4, 4, 2)
 	m := smallModel(t, 5, LossCategoricalCrossentropy, Adam(0.01))
 	boom := &epochEndFunc{fn: func(TrainingRun, int, Logs) error { return errBoom }}
-	if _, err := m.Fit(x, y, FitConfig{Epochs: 3, BatchSize: 8, Callbacks: []Callback{boom}}); err != errBoom {
-		t.Errorf("Fit error %v, want %v", err, errBoom)
+	early := NewEarlyStopping("val_loss", 1, false)
+	_, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 3, BatchSize: 8, Callbacks: []Callback{early, boom}})
+	if !errors.Is(err, errBoom) || !containsAll(err.Error(), "callback 1 (keras.epochEndFunc) OnEpochEnd") {
+		t.Errorf("Fit error %v, want %v wrapped with the callback's name", err, errBoom)
 	}
+	early.Patience = -1
+	_, err = m.Fit(context.Background(), x, y, FitConfig{Epochs: 3, BatchSize: 8, Callbacks: []Callback{early}})
+	if err == nil || !containsAll(err.Error(), "callback 0 (keras.EarlyStopping) OnTrainBegin", "Patience") {
+		t.Errorf("Fit error %v, want one naming EarlyStopping", err)
+	}
+}
+
+// TestFitCancel checks that cancelling the context stops Fit between steps with the History of
+// the finished epochs and an error wrapping context.Canceled.
+func TestFitCancel(t *testing.T) {
+	x, y, _ := blobs(11, 64, 4, 4, 4, 2)
+	m := smallModel(t, 5, LossCategoricalCrossentropy, Adam(0.01))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	steps := 0
+	stopper := &batchEndFunc{fn: func(_ TrainingRun, batch int, _ Logs) error {
+		steps++
+		if steps == 8+3 { // 8 steps an epoch: 3 steps into the second epoch
+			cancel()
+		}
+		return nil
+	}}
+	hist, err := m.Fit(ctx, x, y, FitConfig{Epochs: 5, BatchSize: 8, Callbacks: []Callback{stopper}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Fit error %v, want context.Canceled", err)
+	}
+	if hist == nil || len(hist.Epochs) != 1 || steps != 11 {
+		t.Fatalf("history %+v after %d steps, want 1 finished epoch after 11 steps", hist, steps)
+	}
+	if !strings.Contains(err.Error(), "stopped in epoch 2 after 3 of 8 steps") {
+		t.Errorf("error %q does not say where training stopped", err)
+	}
+	if it, _ := m.Iterations(); it != 11 {
+		t.Errorf("Iterations = %d after 11 steps", it)
+	}
+}
+
+// batchEndFunc is a callback from a function, at the end of every batch.
+type batchEndFunc struct {
+	BaseCallback
+	fn func(run TrainingRun, batch int, logs Logs) error
+}
+
+func (c *batchEndFunc) OnBatchEnd(run TrainingRun, batch int, logs Logs) error {
+	return c.fn(run, batch, logs)
 }
 
 var errBoom = errorf("boom")
@@ -413,7 +463,7 @@ var errBoom = errorf("boom")
 func TestPredictAndWeights(t *testing.T) {
 	x, y, _ := blobs(12, 90, 4, 4, 4, 2)
 	m := smallModel(t, 6, LossCategoricalCrossentropy, Adam(0.02))
-	if _, err := m.Fit(x, y, FitConfig{Epochs: 5, BatchSize: 16}); err != nil {
+	if _, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 5, BatchSize: 16}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := m.Predict(x, 32) // 90 = 32 + 32 + 26: a partial last batch
@@ -501,7 +551,7 @@ func TestShuffleOncePerFit(t *testing.T) {
 	m.SetOutput(io.Discard)
 	fit := func(noShuffle bool) [][]float64 {
 		rec := &batchLosses{}
-		if _, err := m.Fit(x, y, FitConfig{Epochs: 3, BatchSize: 8, NoShuffle: noShuffle, Callbacks: []Callback{rec}}); err != nil {
+		if _, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 3, BatchSize: 8, NoShuffle: noShuffle, Callbacks: []Callback{rec}}); err != nil {
 			t.Fatal(err)
 		}
 		return rec.epochs

@@ -34,7 +34,7 @@ func blobs(seed uint64, n, classes int, sampleShape ...int) (Array, Labels, Labe
 }
 
 // smallModel is a quick model for blobs with sample shape [4, 4, 2] and 4 classes.
-func smallModel(t testing.TB, seed int64, loss string, opt Optimizer) *Model {
+func smallModel(t testing.TB, seed int64, loss Loss, opt Optimizer) *Model {
 	t.Helper()
 	m, err := NewModel(ModelSpec{
 		InputShape: []int{4, 4, 2},
@@ -44,7 +44,7 @@ func smallModel(t testing.TB, seed int64, loss string, opt Optimizer) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Compile(CompileConfig{Optimizer: opt, Loss: loss, Metrics: []string{"accuracy"}}); err != nil {
+	if err := m.Compile(CompileConfig{Optimizer: opt, Loss: loss, Metrics: []Metric{"accuracy"}}); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -78,4 +78,35 @@ func execN[F graph.ExecGraphFn](backend compute.Backend, fn F, args ...any) ([]*
 	}
 	defer exec.Finalize()
 	return exec.Exec(args...)
+}
+
+// lab3Model is lab 3's network (the lab package's preset, written out here because keras cannot
+// import lab): 3072 → 512 → 256 → 128 → 10 with dropout, seed 42, Adam(0.001), categorical
+// cross-entropy.
+func lab3Model(activation Activation) (*Model, error) {
+	m, err := NewModel(ModelSpec{InputShape: []int{32, 32, 3}, Seed: 42, Layers: []LayerSpec{
+		Flatten(),
+		Dense(512, activation), Dropout(0.3),
+		Dense(256, activation), Dropout(0.4),
+		Dense(128, activation), Dropout(0.5),
+		Dense(10, Softmax),
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return m, m.Compile(CompileConfig{Optimizer: Adam(0.001), Loss: LossCategoricalCrossentropy, Metrics: []Metric{MetricAccuracy}})
+}
+
+// exercise2Model is exercise 2's network (lab's preset): 3072 → 4 × 256 ELU (He-normal) → 10,
+// seed 42, Nadam(0.001), sparse categorical cross-entropy.
+func exercise2Model() (*Model, error) {
+	layers := []LayerSpec{Flatten()}
+	for range 4 {
+		layers = append(layers, Dense(256, ELU).WithInitializer(HeNormal))
+	}
+	m, err := NewModel(ModelSpec{InputShape: []int{32, 32, 3}, Seed: 42, Layers: append(layers, Dense(10, Softmax))})
+	if err != nil {
+		return nil, err
+	}
+	return m, m.Compile(CompileConfig{Optimizer: Nadam(0.001), Loss: LossSparseCategoricalCrossentropy, Metrics: []Metric{MetricAccuracy}})
 }

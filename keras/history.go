@@ -48,11 +48,6 @@ type History struct {
 	StepsPerEpoch   int `json:"steps_per_epoch"`
 	TrainSamples    int `json:"train_samples"`
 	ValSamples      int `json:"val_samples"`
-
-	// RunKey is the key of a memoized run (FitConfig.RunsDir), and Loaded tells whether this
-	// History was loaded from it instead of trained.
-	RunKey string `json:"run_key,omitempty"`
-	Loaded bool   `json:"-"`
 }
 
 // Series returns one metric per epoch by its Keras name ("loss", "accuracy", "val_loss",

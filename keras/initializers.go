@@ -13,30 +13,43 @@ import (
 // divides by it so that the truncated distribution keeps the intended variance.
 const heNormalStddevCorrection = 0.87962566103423978
 
+// Initializer names a weight initializer as Keras spells it (kernel_initializer="he_normal").
+type Initializer string
+
+// The initializers.
+const (
+	GlorotUniform Initializer = "glorot_uniform" // Dense's default kernel initializer
+	GlorotNormal  Initializer = "glorot_normal"
+	HeUniform     Initializer = "he_uniform"
+	HeNormal      Initializer = "he_normal"
+	Zeros         Initializer = "zeros" // Dense's default bias initializer
+	Ones          Initializer = "ones"
+)
+
 // initializers fill a weight tensor given its fan-in and fan-out.
-var initializers = map[string]func(rng *rand.Rand, values []float32, fanIn, fanOut int){
-	"zeros": func(_ *rand.Rand, values []float32, _, _ int) { clear(values) },
-	"ones": func(_ *rand.Rand, values []float32, _, _ int) {
+var initializers = map[Initializer]func(rng *rand.Rand, values []float32, fanIn, fanOut int){
+	Zeros: func(_ *rand.Rand, values []float32, _, _ int) { clear(values) },
+	Ones: func(_ *rand.Rand, values []float32, _, _ int) {
 		for i := range values {
 			values[i] = 1
 		}
 	},
-	"glorot_uniform": func(rng *rand.Rand, values []float32, fanIn, fanOut int) {
+	GlorotUniform: func(rng *rand.Rand, values []float32, fanIn, fanOut int) {
 		uniform(rng, values, math.Sqrt(6/float64(fanIn+fanOut)))
 	},
-	"glorot_normal": func(rng *rand.Rand, values []float32, fanIn, fanOut int) {
+	GlorotNormal: func(rng *rand.Rand, values []float32, fanIn, fanOut int) {
 		truncatedNormal(rng, values, math.Sqrt(2/float64(fanIn+fanOut))/heNormalStddevCorrection)
 	},
-	"he_uniform": func(rng *rand.Rand, values []float32, fanIn, _ int) {
+	HeUniform: func(rng *rand.Rand, values []float32, fanIn, _ int) {
 		uniform(rng, values, math.Sqrt(6/float64(fanIn)))
 	},
-	"he_normal": func(rng *rand.Rand, values []float32, fanIn, _ int) {
+	HeNormal: func(rng *rand.Rand, values []float32, fanIn, _ int) {
 		truncatedNormal(rng, values, math.Sqrt(2/float64(fanIn))/heNormalStddevCorrection)
 	},
 }
 
 // checkInitializer reports whether name is a known initializer ("" means the layer's default).
-func checkInitializer(name string) error {
+func checkInitializer(name Initializer) error {
 	if name == "" {
 		return nil
 	}
@@ -48,7 +61,7 @@ func checkInitializer(name string) error {
 
 // initialize fills values with the named initializer for a tensor of the given shape ([in, out]
 // kernels or [out] biases; fans are computed as Keras does for dense kernels).
-func initialize(name string, rng *rand.Rand, values []float32, shape []int) error {
+func initialize(name Initializer, rng *rand.Rand, values []float32, shape []int) error {
 	fn, ok := initializers[name]
 	if !ok {
 		return checkInitializer(name)

@@ -14,38 +14,38 @@ const (
 )
 
 // LayerSpec describes one layer of a Sequential model. Build it with [Flatten], [Dense], [Dropout]
-// or [Activation]; it is plain data (saved as JSON with the model).
+// or [ActivationLayer]; it is plain data (saved as JSON with the model).
 type LayerSpec struct {
 	Type              string  `json:"type"`
 	Name              string  `json:"name,omitempty"`
 	Units             int     `json:"units,omitempty"`
-	Activation        string  `json:"activation,omitempty"`
-	KernelInitializer string  `json:"kernel_initializer,omitempty"`
-	BiasInitializer   string  `json:"bias_initializer,omitempty"`
+	Activation        Activation  `json:"activation,omitempty"`
+	KernelInitializer Initializer `json:"kernel_initializer,omitempty"`
+	BiasInitializer   Initializer `json:"bias_initializer,omitempty"`
 	Rate              float64 `json:"rate,omitempty"`
 }
 
 // Flatten reshapes each sample to one axis, like keras.layers.Flatten.
 func Flatten() LayerSpec { return LayerSpec{Type: LayerFlatten} }
 
-// Dense is a fully connected layer with the given activation ("relu", "tanh", "elu", "sigmoid",
-// "softmax", "linear" or "" for linear), a Glorot-uniform kernel and zero biases, like
+// Dense is a fully connected layer with the given activation ([ReLU], [Tanh], [ELU], [Sigmoid],
+// [Softmax], [Linear] or "" for linear), a Glorot-uniform kernel and zero biases, like
 // keras.layers.Dense(units, activation=activation). Use WithInitializer for another kernel
 // initializer.
-func Dense(units int, activation string) LayerSpec {
+func Dense(units int, activation Activation) LayerSpec {
 	return LayerSpec{Type: LayerDense, Units: units, Activation: activation,
-		KernelInitializer: "glorot_uniform", BiasInitializer: "zeros"}
+		KernelInitializer: GlorotUniform, BiasInitializer: Zeros}
 }
 
 // Dropout zeroes a fraction rate of its inputs during training (scaling the others by 1/(1-rate))
 // and does nothing in inference, like keras.layers.Dropout(rate).
 func Dropout(rate float64) LayerSpec { return LayerSpec{Type: LayerDropout, Rate: rate} }
 
-// Activation applies an activation function, like keras.layers.Activation(name).
-func Activation(name string) LayerSpec { return LayerSpec{Type: LayerActivation, Activation: name} }
+// ActivationLayer applies an activation function, like keras.layers.Activation(a).
+func ActivationLayer(a Activation) LayerSpec { return LayerSpec{Type: LayerActivation, Activation: a} }
 
-// WithInitializer returns a copy of a Dense spec with another kernel initializer, e.g. "he_normal".
-func (l LayerSpec) WithInitializer(kernelInitializer string) LayerSpec {
+// WithInitializer returns a copy of a Dense spec with another kernel initializer, e.g. [HeNormal].
+func (l LayerSpec) WithInitializer(kernelInitializer Initializer) LayerSpec {
 	l.KernelInitializer = kernelInitializer
 	return l
 }
@@ -61,7 +61,7 @@ func (l LayerSpec) Named(name string) LayerSpec {
 type paramSpec struct {
 	name        string // "kernel" or "bias"
 	shape       []int
-	initializer string
+	initializer Initializer
 }
 
 // params lists the weights of a layer given its (per-sample) input shape.

@@ -1,6 +1,10 @@
 package keras
 
-import "math"
+import (
+	"math"
+
+	"github.com/gomlx/gomlx/core/tensors"
+)
 
 // LearningRate is the optimizer's current learning rate (an error if the model is not compiled).
 func (m *Model) LearningRate() (float64, error) {
@@ -27,4 +31,19 @@ func (m *Model) SetLearningRate(lr float64) error {
 		return nil
 	}
 	return m.engine.upd.setLearningRate(lr)
+}
+
+// Iterations is the number of training steps the optimizer has taken since the model was compiled
+// or its weights initialized (Keras's optimizer.iterations); 0 for a model that has not trained,
+// and for one just loaded (Save does not keep the optimizer's state). Fit draws its shuffle from
+// the seed and this count, so a second Fit sees another order than the first.
+func (m *Model) Iterations() (int64, error) {
+	if m.engine == nil || m.engine.upd == nil {
+		return 0, nil
+	}
+	t, err := m.engine.upd.iter.Value()
+	if err != nil {
+		return 0, errorf("reading the optimizer's step count: %w", err)
+	}
+	return tensors.ToScalar[int64](t), nil
 }

@@ -16,7 +16,7 @@ const probabilityEpsilon = 1e-7
 // TensorFlow backend uses them (keras/src/backend/tensorflow/nn.py, _get_logits). So a confident
 // wrong prediction costs its full −log p (not at most −log 1e-7 ≈ 16.1) and keeps its gradient
 // p − y (the clip would make it 0). Other outputs, and the mean squared error, use perSampleLoss.
-func perSampleLossOf(loss string, probs, logits, labels *graph.Node) *graph.Node {
+func perSampleLossOf(loss Loss, probs, logits, labels *graph.Node) *graph.Node {
 	if logits == nil || loss == LossMeanSquaredError {
 		return perSampleLoss(loss, probs, labels)
 	}
@@ -30,7 +30,7 @@ func perSampleLossOf(loss string, probs, logits, labels *graph.Node) *graph.Node
 // ([B, C]) and the labels: one-hot [B, C] float32, or class ids [B] int32 for the sparse loss.
 // The formulas are Keras's for outputs that are not a softmax's (keras/src/backend/*/nn.py,
 // from_logits=False): the probabilities are rescaled to sum 1 and clipped to [ε, 1−ε].
-func perSampleLoss(loss string, probs, labels *graph.Node) *graph.Node {
+func perSampleLoss(loss Loss, probs, labels *graph.Node) *graph.Node {
 	switch loss {
 	case LossMeanSquaredError:
 		return graph.ReduceMean(graph.Square(graph.Sub(labels, probs)), -1)

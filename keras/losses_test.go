@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"context"
 	"io"
 	"math"
 	"testing"
@@ -20,7 +21,7 @@ func TestLosses(t *testing.T) {
 	cce := []float64{-math.Log(0.7), -math.Log(0.8), -math.Log(eps), -math.Log(0.5)}
 	mse := []float64{(0.09 + 0.04 + 0.01) / 3, (0.01 + 0.01 + 0.04) / 3, (1 + 1 + 0) / 3.0, (1 + 1 + 1) / 3.0}
 	for _, tc := range []struct {
-		loss   string
+		loss   Loss
 		labels *tensors.Tensor
 		want   []float64
 	}{
@@ -28,7 +29,7 @@ func TestLosses(t *testing.T) {
 		{LossSparseCategoricalCrossentropy, tensors.FromValue(ids), cce},
 		{LossMeanSquaredError, tensors.FromValue(oneHot), mse},
 	} {
-		t.Run(tc.loss, func(t *testing.T) {
+		t.Run(string(tc.loss), func(t *testing.T) {
 			outs, err := execN(backend, func(p, y *graph.Node) []*graph.Node {
 				return []*graph.Node{perSampleLoss(tc.loss, p, y), correctCount(p, y)}
 			}, tensors.FromValue(probs), tc.labels)
@@ -101,7 +102,7 @@ func TestActivations(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fn, err := activationFor(tc.name)
+			fn, err := activationFor(Activation(tc.name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -150,12 +151,12 @@ func TestCrossEntropyFromSoftmaxLogits(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		layers []LayerSpec
-		loss   string
+		loss   Loss
 		y      Labels
 	}{
 		{"sparse", []LayerSpec{Dense(2, "softmax")}, LossSparseCategoricalCrossentropy, Classes([]int{0})},
 		{"categorical", []LayerSpec{Dense(2, "softmax")}, LossCategoricalCrossentropy, OneHot([]float32{1, 0}, 2)},
-		{"activation layer", []LayerSpec{Dense(2, "linear"), Activation("softmax")}, LossSparseCategoricalCrossentropy, Classes([]int{0})},
+		{"activation layer", []LayerSpec{Dense(2, "linear"), ActivationLayer(Softmax)}, LossSparseCategoricalCrossentropy, Classes([]int{0})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := NewModel(ModelSpec{InputShape: []int{1}, Layers: tc.layers, Seed: 1})
@@ -178,7 +179,7 @@ func TestCrossEntropyFromSoftmaxLogits(t *testing.T) {
 			if want := 30 + math.Log1p(math.Exp(-30)); math.Abs(loss-want) > 1e-4 {
 				t.Errorf("loss = %g, want %g (from the logits; the clipped value is 16.118)", loss, want)
 			}
-			if _, err := m.Fit(x, tc.y, FitConfig{Epochs: 1, BatchSize: 1, NoShuffle: true}); err != nil {
+			if _, err := m.Fit(context.Background(), x, tc.y, FitConfig{Epochs: 1, BatchSize: 1, NoShuffle: true}); err != nil {
 				t.Fatal(err)
 			}
 			got, err := m.Weights()

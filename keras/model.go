@@ -36,7 +36,6 @@ type Model struct {
 	engine   *engine
 	history  *History
 	out      io.Writer
-	fits     int // number of finished Fit calls; varies the shuffles of later calls
 }
 
 // layerVars are the variables of one Dense layer.
@@ -142,7 +141,6 @@ func (m *Model) initWeights() error {
 		}
 		m.weights = append(m.weights, lv)
 	}
-	m.fits = 0
 	m.history = nil
 	if m.compiled != nil {
 		m.lr = m.compiled.cfg.Optimizer.LearningRate
@@ -185,6 +183,9 @@ func (m *Model) SetOutput(w io.Writer) {
 	}
 	m.out = w
 }
+
+// Output is where the model prints (see SetOutput).
+func (m *Model) Output() io.Writer { return m.out }
 
 // History is the History of the last Fit (trained or loaded), or nil.
 func (m *Model) History() *History { return m.history }

@@ -178,7 +178,7 @@ func TestCompileValidation(t *testing.T) {
 		{"bad beta", CompileConfig{Optimizer: badBeta, Loss: "mse"}, "Optimizer.Beta1"},
 		{"nesterov adam", CompileConfig{Optimizer: nesterovAdam, Loss: "mse"}, "Optimizer.Nesterov"},
 		{"unknown loss", CompileConfig{Optimizer: Adam(0.001), Loss: "hinge"}, "Loss"},
-		{"unknown metric", CompileConfig{Optimizer: Adam(0.001), Loss: "mse", Metrics: []string{"auc"}}, "Metrics[0]"},
+		{"unknown metric", CompileConfig{Optimizer: Adam(0.001), Loss: "mse", Metrics: []Metric{"auc"}}, "Metrics[0]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := smallModel(t, 1, "mse", Adam(0.001))

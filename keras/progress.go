@@ -10,18 +10,19 @@ import (
 
 // printer writes Fit's output. Lines are plain (newline-terminated, no carriage returns or cursor
 // control), so they read the same in a terminal, a log file and a GoNB/Jupyter cell. Epoch lines
-// and callback messages are also kept in transcript, which memoized runs save and replay.
+// and callback messages also go to log, when set (FitConfig.Log), at every verbosity.
 type printer struct {
-	w          io.Writer
-	verbose    int
-	transcript strings.Builder
+	w       io.Writer
+	verbose int
+	log     io.Writer
 }
 
-// line prints an epoch line or message (verbose 1 and 2) and records it.
+// line prints an epoch line or message (verbose 1 and 2) and writes it to the log.
 func (p *printer) line(format string, args ...any) {
 	s := fmt.Sprintf(format, args...)
-	p.transcript.WriteString(s)
-	p.transcript.WriteByte('\n')
+	if p.log != nil {
+		fmt.Fprintln(p.log, s)
+	}
 	if p.verbose > 0 {
 		fmt.Fprintln(p.w, s)
 	}

@@ -15,6 +15,8 @@ import (
 // and adjust the fields. Each reduction prints Keras's message ("Epoch 12: ReduceLROnPlateau
 // reducing learning rate to 0.0005000000237487257.") unless Quiet.
 type ReduceLROnPlateau struct {
+	BaseCallback // the hooks it does not use
+
 	Monitor  string  `json:"monitor"` // metric name, default "val_loss"
 	Factor   float64 `json:"factor"`  // new lr = lr · Factor, in (0, 1)
 	Patience int     `json:"patience"`
@@ -51,7 +53,7 @@ func (r *ReduceLROnPlateau) OnTrainBegin(TrainingRun) error {
 		return errorf("ReduceLROnPlateau.MinDelta is NaN")
 	}
 	if err := checkMode(r.Mode); err != nil {
-		return errorf("ReduceLROnPlateau.%v", err)
+		return errorf("ReduceLROnPlateau.%w", err)
 	}
 	r.wait, r.cooldownCounter = 0, 0
 	r.best = math.Inf(1)
@@ -69,12 +71,6 @@ func (r *ReduceLROnPlateau) maximize() bool {
 	}
 	return r.Mode == ModeMax
 }
-
-// OnEpochBegin implements Callback.
-func (r *ReduceLROnPlateau) OnEpochBegin(TrainingRun, int) error { return nil }
-
-// OnBatchEnd implements Callback.
-func (r *ReduceLROnPlateau) OnBatchEnd(TrainingRun, int, Logs) error { return nil }
 
 // OnEpochEnd reduces the learning rate when the patience is exhausted.
 func (r *ReduceLROnPlateau) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error {
@@ -109,7 +105,7 @@ func (r *ReduceLROnPlateau) OnEpochEnd(run TrainingRun, epoch int, logs Logs) er
 		}
 		newLR := max(oldLR*r.Factor, r.MinLR)
 		if err := run.SetLearningRate(newLR); err != nil {
-			return errorf("ReduceLROnPlateau: %v", err)
+			return errorf("ReduceLROnPlateau: %w", err)
 		}
 		if !r.Quiet {
 			run.Printf("Epoch %d: ReduceLROnPlateau reducing learning rate to %s.", epoch+1, pythonFloat(newLR))
@@ -119,9 +115,6 @@ func (r *ReduceLROnPlateau) OnEpochEnd(run TrainingRun, epoch int, logs Logs) er
 	}
 	return nil
 }
-
-// OnTrainEnd implements Callback.
-func (r *ReduceLROnPlateau) OnTrainEnd(TrainingRun, Logs) error { return nil }
 
 // pythonFloat formats a float64 like Python's repr/str: the shortest representation that reads
 // back exactly, with ".0" on integral values and exponents like "1e-05".

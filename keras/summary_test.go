@@ -7,11 +7,11 @@ import (
 )
 
 func TestReferenceModelParameterCounts(t *testing.T) {
-	lab3, err := Lab3Model("relu")
+	lab3, err := lab3Model(ReLU)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex2, err := Exercise2Model()
+	ex2, err := exercise2Model()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,12 @@
 package keras
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -39,8 +42,8 @@ func (r *fitRun) LearningRate() float64 {
 	return lr
 }
 
-// trainer is the state of one Fit's training loop.
-type trainer struct {
+// fitLoop is the state of one Fit's loop over epochs and steps.
+type fitLoop struct {
 	m          *Model
 	e          *engine
 	data       *split
@@ -55,13 +58,18 @@ type trainer struct {
 }
 
 // train runs the epochs of a checked Fit on the engine e.
-func (m *Model) train(e *engine, data *split, cfg FitConfig, p *printer) (*History, error) {
-	t := &trainer{m: m, e: e, data: data, cfg: cfg, p: p,
+func (m *Model) train(ctx context.Context, e *engine, data *split, cfg FitConfig, p *printer) (*History, error) {
+	iterations, err := m.Iterations()
+	if err != nil {
+		return nil, err
+	}
+	t := &fitLoop{m: m, e: e, data: data, cfg: cfg, p: p,
 		run:        &fitRun{m: m, p: p, epochs: cfg.Epochs},
 		trainBatch: newBatcher(data.x, data.y),
 		order:      slices.Clone(data.train),
-		// The shuffles depend on the seed and on how many Fit calls the model had before.
-		rng:   rand.New(rand.NewPCG(uint64(m.spec.Seed), 0x73687566_00000000|uint64(m.fits))),
+		// The shuffles depend on the seed and on the optimizer steps the model took before this
+		// Fit (none for a new or recompiled model), like Keras's seed generator state.
+		rng:   rand.New(rand.NewPCG(uint64(m.spec.Seed), 0x73687566_00000000|uint64(iterations))),
 		steps: (len(data.train) + cfg.BatchSize - 1) / cfg.BatchSize,
 	}
 	if data.hasValidation {
@@ -69,49 +77,65 @@ func (m *Model) train(e *engine, data *split, cfg FitConfig, p *printer) (*Histo
 	}
 	hist := &History{EpochsRequested: cfg.Epochs, BatchSize: cfg.BatchSize, StepsPerEpoch: t.steps,
 		TrainSamples: len(data.train), ValSamples: len(data.val)}
-	for _, cb := range cfg.Callbacks {
-		if err := cb.OnTrainBegin(t.run); err != nil {
-			return nil, err
-		}
+	if err := t.callbacks("OnTrainBegin", func(cb Callback) error { return cb.OnTrainBegin(t.run) }); err != nil {
+		return nil, err
 	}
 	var logs Logs
 	for epoch := 0; epoch < cfg.Epochs && !t.run.stop; epoch++ {
 		p.line("Epoch %d/%d", epoch+1, cfg.Epochs)
-		for _, cb := range cfg.Callbacks {
-			if err := cb.OnEpochBegin(t.run, epoch); err != nil {
-				return nil, err
-			}
+		if err := t.callbacks("OnEpochBegin", func(cb Callback) error { return cb.OnEpochBegin(t.run, epoch) }); err != nil {
+			return nil, err
 		}
-		entry, done, err := t.epoch(epoch)
+		entry, done, err := t.epoch(ctx, epoch)
+		if ctxErr := ctx.Err(); ctxErr != nil && err == nil && done < t.steps {
+			// Cancelled between two steps: keep the epochs finished so far.
+			hist.finish(cfg.Callbacks)
+			m.history = hist
+			return hist, errorf("fit: stopped in epoch %d after %d of %d steps: %w", epoch+1, done, t.steps, ctxErr)
+		}
 		if err != nil {
 			return nil, err
 		}
 		logs = entry.Logs()
 		// As in Keras 3, the callbacks see the epoch before its line is printed, so their messages
 		// come first.
-		for _, cb := range cfg.Callbacks {
-			if err := cb.OnEpochEnd(t.run, epoch, logs); err != nil {
-				return nil, err
-			}
+		if err := t.callbacks("OnEpochEnd", func(cb Callback) error { return cb.OnEpochEnd(t.run, epoch, logs) }); err != nil {
+			return nil, err
 		}
 		p.line("%s%s", formatStep(done, t.steps, time.Duration(entry.Seconds*float64(time.Second)), false),
 			formatMetrics(epochMetrics(logs, m.compiled.showAccuracy)))
 		hist.Epochs = append(hist.Epochs, entry)
 	}
-	for _, cb := range cfg.Callbacks {
-		if err := cb.OnTrainEnd(t.run, logs); err != nil {
-			return nil, err
-		}
+	if err := t.callbacks("OnTrainEnd", func(cb Callback) error { return cb.OnTrainEnd(t.run, logs) }); err != nil {
+		return nil, err
 	}
-	m.fits++
 	hist.finish(cfg.Callbacks)
 	m.history = hist
 	return hist, nil
 }
 
+// callbacks calls hook on every callback in order; an error stops there and names the callback
+// and the hook.
+func (t *fitLoop) callbacks(hook string, call func(Callback) error) error {
+	for i, cb := range t.cfg.Callbacks {
+		if err := call(cb); err != nil {
+			return errorf("fit: callback %d (%s) %s: %w", i, callbackName(cb), hook, err)
+		}
+	}
+	return nil
+}
+
+// callbackName names a callback for messages: its Name() if it has one, else its type.
+func callbackName(cb Callback) string {
+	if n, ok := cb.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return strings.TrimPrefix(fmt.Sprintf("%T", cb), "*")
+}
+
 // epoch trains one epoch (until its last step or a stop request) and validates it; it returns the
 // epoch's log and the number of steps done.
-func (t *trainer) epoch(epoch int) (EpochLog, int, error) {
+func (t *fitLoop) epoch(ctx context.Context, epoch int) (EpochLog, int, error) {
 	cfg := t.cfg
 	lr, err := t.m.LearningRate()
 	if err != nil {
@@ -129,22 +153,23 @@ func (t *trainer) epoch(epoch int) (EpochLog, int, error) {
 	var sumLoss, sumCorrect float64
 	seen, done := 0, 0
 	for s := 0; s < t.steps && !t.run.stop; s++ {
+		if ctx.Err() != nil {
+			return EpochLog{}, done, nil // train reports the cancellation
+		}
 		idx := t.order[s*cfg.BatchSize : min((s+1)*cfg.BatchSize, len(t.order))]
 		xT, yT := t.trainBatch.inputs(idx), t.trainBatch.labels(idx)
 		loss, correct, err := step(t.e.train, xT, yT)
 		finalizeAll(xT, yT)
 		if err != nil {
-			return EpochLog{}, done, errorf("fit: epoch %d step %d: %v", epoch+1, s+1, err)
+			return EpochLog{}, done, errorf("fit: epoch %d step %d: %w", epoch+1, s+1, err)
 		}
 		sumLoss += loss * float64(len(idx))
 		sumCorrect += correct
 		seen += len(idx)
 		done = s + 1
 		batchLogs := Logs{"loss": sumLoss / float64(seen), "accuracy": sumCorrect / float64(seen)}
-		for _, cb := range cfg.Callbacks {
-			if err := cb.OnBatchEnd(t.run, s, batchLogs); err != nil {
-				return EpochLog{}, done, err
-			}
+		if err := t.callbacks("OnBatchEnd", func(cb Callback) error { return cb.OnBatchEnd(t.run, s, batchLogs) }); err != nil {
+			return EpochLog{}, done, err
 		}
 		if now := time.Now(); done < t.steps && now.Sub(lastProgress) >= cfg.ProgressInterval {
 			lastProgress = now
@@ -159,7 +184,7 @@ func (t *trainer) epoch(epoch int) (EpochLog, int, error) {
 	}
 	if t.data.hasValidation {
 		if entry.ValLoss, entry.ValAccuracy, err = t.m.evaluate(t.e.eval, t.valBatch, t.data.val, cfg.BatchSize); err != nil {
-			return EpochLog{}, done, errorf("fit: validating epoch %d: %v", epoch+1, err)
+			return EpochLog{}, done, errorf("fit: validating epoch %d: %w", epoch+1, err)
 		}
 	}
 	entry.Seconds = time.Since(start).Seconds()

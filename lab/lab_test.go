@@ -1,8 +1,11 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -23,97 +26,204 @@ func TestPickFollowsQuickMode(t *testing.T) {
 	}
 }
 
-// A value of CIFARLAB_QUICK that settings.ParseBool does not understand is an error, and makes
+// A boolean setting that settings.ParseBool does not understand is an error naming it, and makes
 // Pick panic (the hyperparameter cell fails) instead of picking a mode.
-func TestQuickRejectsUnknownValues(t *testing.T) {
-	for _, v := range []string{"nope", "2", "quick"} {
-		t.Setenv(EnvQuick, v)
-		if _, err := QuickMode(); err == nil || !strings.Contains(err.Error(), EnvQuick) {
-			t.Errorf("QuickMode with %s=%q: %v", EnvQuick, v, err)
-		}
-		func() {
-			defer func() {
-				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), v) {
-					t.Errorf("Pick with %s=%q: recovered %v", EnvQuick, v, r)
+func TestSettingsRejectUnknownValues(t *testing.T) {
+	for _, env := range []string{EnvQuick, EnvRetrain} {
+		for _, v := range []string{"nope", "2", "quick"} {
+			t.Run(env+"="+v, func(t *testing.T) {
+				t.Setenv(env, v)
+				if _, err := ReadSettings(); err == nil || !strings.Contains(err.Error(), env) {
+					t.Errorf("ReadSettings: %v, want an error naming %s", err, env)
 				}
-			}()
-			Pick(50, 2)
-		}()
+				defer func() {
+					if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), v) {
+						t.Errorf("Pick: recovered %v, want a panic naming %q", r, v)
+					}
+				}()
+				Pick(50, 2)
+			})
+		}
 	}
 }
 
-func TestRunsDirSeparatesQuickRuns(t *testing.T) {
-	t.Setenv(EnvRunsDir, "")
-	t.Setenv(cifar.EnvCacheDir, "/cache")
-	t.Setenv(EnvQuick, "")
-	if got := RunsDir(); got != "/cache/runs" {
-		t.Errorf("RunsDir() = %q", got)
-	}
-	t.Setenv(EnvQuick, "1")
-	if got := RunsDir(); got != "/cache/runs-quick" {
-		t.Errorf("quick RunsDir() = %q", got)
-	}
-	t.Setenv(EnvRunsDir, "/elsewhere")
-	if got := RunsDir(); got != "/elsewhere" {
-		t.Errorf("RunsDir() with %s = %q", EnvRunsDir, got)
+func TestSettingsRunsDir(t *testing.T) {
+	for _, tc := range []struct{ runsDir, quick, want string }{
+		{"", "", "/cache/runs"},
+		{"", "1", "/cache/runs-quick"},
+		{"/elsewhere", "1", "/elsewhere"},
+	} {
+		t.Setenv(EnvRunsDir, tc.runsDir)
+		t.Setenv(cifar.EnvCacheDir, "/cache")
+		t.Setenv(EnvQuick, tc.quick)
+		s, err := ReadSettings()
+		if err != nil || s.RunsDir != tc.want {
+			t.Errorf("%s=%q %s=%q: RunsDir %q (%v), want %q", EnvRunsDir, tc.runsDir, EnvQuick, tc.quick, s.RunsDir, err, tc.want)
+		}
 	}
 }
 
-// TestTrainEvaluateConvert trains a tiny model on synthetic CIFAR files and checks that the
-// conversions into report and plot inputs carry the same numbers.
-func TestTrainEvaluateConvert(t *testing.T) {
+func TestCheckAndMust(t *testing.T) {
+	boom := errors.New("boom")
+	panics := func(f func()) (r any) {
+		defer func() { r = recover() }()
+		f()
+		return nil
+	}
+	if r := panics(func() { Check(nil) }); r != nil {
+		t.Errorf("Check(nil) panicked: %v", r)
+	}
+	if r := panics(func() { Check(boom) }); r != boom {
+		t.Errorf("Check(boom) recovered %v", r)
+	}
+	if got := Must(7, nil); got != 7 {
+		t.Errorf("Must = %d", got)
+	}
+	if r := panics(func() { Must(7, boom) }); r != boom {
+		t.Errorf("Must(7, boom) recovered %v", r)
+	}
+	if a, b := Must2("a", 2, nil); a != "a" || b != 2 {
+		t.Errorf("Must2 = %q, %d", a, b)
+	}
+	if r := panics(func() { Show(failing{}) }); r != boom2 {
+		t.Errorf("Show(failing) recovered %v", r)
+	}
+}
+
+var boom2 = errors.New("display failed")
+
+type failing struct{}
+
+func (failing) Display() error { return boom2 }
+
+// tinyExperiment is a small model on synthetic CIFAR files in dir (set as CIFAR10_DIR), with its
+// runs in a temporary folder.
+func tinyExperiment(t *testing.T, loss keras.Loss) Experiment {
+	t.Helper()
 	dir := t.TempDir()
 	if _, err := cifar.WriteSynthetic(dir, cifar.Python, cifar.SyntheticOptions{TrainPerBatch: 40, Test: 30, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := cifar.Load(t.Context(), cifar.Options{Dir: dir, NoFlatCache: true})
+	t.Setenv(cifar.EnvDataDir, dir)
+	t.Setenv(cifar.EnvCacheDir, t.TempDir())
+	t.Setenv(EnvRunsDir, t.TempDir())
+	t.Setenv(EnvQuick, "")
+	t.Setenv(EnvRetrain, "")
+	return Experiment{
+		Model: keras.ModelSpec{InputShape: inputShape, Seed: 5,
+			Layers: []keras.LayerSpec{keras.Flatten(), keras.Dense(16, keras.ReLU), keras.Dense(10, keras.Softmax)}},
+		Compile:      keras.CompileConfig{Optimizer: keras.Adam(0.01), Loss: loss, Metrics: []keras.Metric{keras.MetricAccuracy}},
+		Fit:          keras.FitConfig{Epochs: 3, BatchSize: 20, ValidationSplit: 0.2, Output: &strings.Builder{}},
+		TrainSamples: 150, TestSamples: 25,
+	}
+}
+
+// TestTrainThenTrained trains a tiny experiment, then checks that Trained and Train load the same
+// run, that CIFARLAB_RETRAIN makes Train (only) train again, and that the conversions into report
+// and plot inputs carry the same numbers.
+func TestTrainThenTrained(t *testing.T) {
+	for _, loss := range []keras.Loss{keras.LossSparseCategoricalCrossentropy, keras.LossCategoricalCrossentropy} {
+		t.Run(string(loss), func(t *testing.T) {
+			e := tinyExperiment(t, loss)
+			r, err := Train(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Loaded || len(r.History.Epochs) != 3 || r.Train.Len() != 150 || r.Test.Len() != 25 || len(r.Key) != 16 {
+				t.Fatalf("Train: loaded %v, %d epochs, %d/%d images, key %q", r.Loaded, len(r.History.Epochs), r.Train.Len(), r.Test.Len(), r.Key)
+			}
+			if !slices.Equal(Images(r.Train).Float32(), r.Train.Float32()) {
+				t.Error("Images differ from Split.Float32")
+			}
+			again, err := Trained(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !again.Loaded || again.Key != r.Key || again.History.Last().Loss != r.History.Last().Loss {
+				t.Errorf("Trained: loaded %v, key %q (want %q)", again.Loaded, again.Key, r.Key)
+			}
+			w1, _ := r.Model.Weights()
+			w2, _ := again.Model.Weights()
+			if !slices.Equal(w1[0].Kernel, w2[0].Kernel) {
+				t.Error("Trained loaded other weights than Train trained")
+			}
+			t.Setenv(EnvRetrain, "yes")
+			if r, err := Trained(e); err != nil || !r.Loaded {
+				t.Errorf("Trained with %s: loaded %v, %v; want the saved run", EnvRetrain, r != nil && r.Loaded, err)
+			}
+			if r, err := Train(e); err != nil || r.Loaded {
+				t.Errorf("Train with %s: loaded %v, %v; want a new training", EnvRetrain, r != nil && r.Loaded, err)
+			}
+
+			c := Curves(r.History)
+			if len(c.Loss) != 3 || c.Loss[2] != r.History.Epochs[2].Loss || c.BestEpoch != r.History.BestEpoch {
+				t.Errorf("Curves = %+v", c)
+			}
+			layers, err := r.Layers()
+			if err != nil || len(layers) != 2 || len(layers[0].Kernel) != 3072*16 || len(layers[1].Bias) != 10 {
+				t.Errorf("Layers: %d layers, %v", len(layers), err)
+			}
+			_, acc, err := r.Evaluate()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := r.Predictions()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Pred) != 25 || math.Abs(p.Accuracy()-acc) > 1e-6 {
+				t.Errorf("predictions accuracy %v, Evaluate accuracy %v", p.Accuracy(), acc)
+			}
+			right, wrong := p.Indices(true, 100), p.Indices(false, 100)
+			if len(right)+len(wrong) != 25 {
+				t.Errorf("%d correct + %d wrong indices, want 25", len(right), len(wrong))
+			}
+			for _, i := range right {
+				if p.Pred[i] != p.True[i] {
+					t.Errorf("index %d listed as correct", i)
+				}
+			}
+		})
+	}
+}
+
+// Predictions are saved beside the run and read back by later calls; a damaged file is computed
+// again.
+func TestPredictionsMemoized(t *testing.T) {
+	e := tinyExperiment(t, keras.LossSparseCategoricalCrossentropy)
+	r, err := Train(e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := Images(ds.Train)
-	if x.Len() != 200 || !slices.Equal(x.Float32(), ds.Train.Float32()) {
-		t.Fatalf("Images: shape %v, values differ from Split.Float32", x.Shape)
-	}
-	m, err := keras.Sequential([]int{32, 32, 3}, keras.Flatten(), keras.Dense(16, "relu"), keras.Dense(10, "softmax"))
+	p1, err := r.Predictions()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Compile(keras.CompileConfig{Optimizer: keras.Adam(0.01), Loss: keras.LossSparseCategoricalCrossentropy}); err != nil {
+	files, _ := filepath.Glob(filepath.Join(filepath.Dir(r.Dir), "predictions", r.Key+"-25-*.bin"))
+	if len(files) != 1 {
+		t.Fatalf("prediction files %v, want one", files)
+	}
+	// Another model on the same key would give other probabilities: write some to see them read.
+	marked := slices.Clone(p1.Probs)
+	marked[0] = slices.Clone(marked[0])
+	marked[0][0] = 0.125
+	if err := writeProbs(files[0], marked); err != nil {
 		t.Fatal(err)
 	}
-	h, err := m.Fit(x, Sparse(ds.Train), keras.FitConfig{Epochs: 3, BatchSize: 20, ValidationSplit: 0.2})
-	if err != nil {
+	p2, err := r.Predictions()
+	if err != nil || p2.Probs[0][0] != 0.125 {
+		t.Fatalf("second Predictions did not read the saved file (%v, %v)", p2.Probs[0][0], err)
+	}
+	data, _ := os.ReadFile(files[0])
+	data[len(data)/2] ^= 1
+	if err := os.WriteFile(files[0], data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := Curves(h)
-	if len(c.Loss) != 3 || c.Loss[2] != h.Epochs[2].Loss || c.ValAccuracy[0] != h.Epochs[0].ValAccuracy || c.BestEpoch != h.BestEpoch {
-		t.Errorf("Curves = %+v, history %+v", c, h.Epochs)
+	p3, err := r.Predictions()
+	if err != nil || !slices.Equal(p3.Probs[0], p1.Probs[0]) {
+		t.Fatalf("damaged file: probabilities %v (%v), want them computed again", p3.Probs[0], err)
 	}
-	layers, err := Layers(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(layers) != 2 || len(layers[0].Kernel) != 3072*16 || len(layers[1].Bias) != 10 {
-		t.Errorf("Layers: %d layers", len(layers))
-	}
-	p, err := Predict(m, ds.Test, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, acc, err := m.Evaluate(Images(ds.Test), Sparse(ds.Test), 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(p.Pred) != 30 || math.Abs(p.Accuracy()-acc) > 1e-6 {
-		t.Errorf("Predict accuracy %v, Evaluate accuracy %v", p.Accuracy(), acc)
-	}
-	right, wrong := p.Indices(true, 100), p.Indices(false, 100)
-	if len(right)+len(wrong) != 30 {
-		t.Errorf("%d correct + %d wrong indices, want 30", len(right), len(wrong))
-	}
-	for _, i := range right {
-		if p.Pred[i] != p.True[i] {
-			t.Errorf("index %d listed as correct", i)
-		}
+	if _, err := readProbs(files[0], 25, 10); err != nil {
+		t.Errorf("the damaged file was not replaced: %v", err)
 	}
 }

@@ -22,12 +22,16 @@ import (
 //
 //	live := lab.NewLiveCurves(true)
 //	fit.Callbacks = append(fit.Callbacks, live)
-//	h, err := m.Fit(x, y, fit)
+//	h, err := m.Fit(ctx, x, y, fit)
 //	err = live.Done(h) // also when the run was loaded from the memo: the final chart at once
+//
+// Train does this for every training cell.
 //
 // Outside a notebook, or when show is false, it does nothing. It has no settings that change the
 // training, so it does not change a memoized run's key either way (MarshalJSON).
 type LiveCurves struct {
+	keras.BaseCallback // the hooks it does not use
+
 	show   bool
 	id     string // GoNB display id of the output area; "" until the first display
 	epochs int
@@ -64,12 +68,6 @@ func (l *LiveCurves) OnTrainBegin(run keras.TrainingRun) error {
 	return nil
 }
 
-// OnEpochBegin implements keras.Callback.
-func (l *LiveCurves) OnEpochBegin(keras.TrainingRun, int) error { return nil }
-
-// OnBatchEnd implements keras.Callback.
-func (l *LiveCurves) OnBatchEnd(keras.TrainingRun, int, keras.Logs) error { return nil }
-
 // OnEpochEnd implements keras.Callback: it redraws the curves with this epoch.
 func (l *LiveCurves) OnEpochEnd(_ keras.TrainingRun, epoch int, logs keras.Logs) error {
 	if l.logs == nil {
@@ -98,9 +96,6 @@ func (l *LiveCurves) OnEpochEnd(_ keras.TrainingRun, epoch int, logs keras.Logs)
 	})
 	return nil
 }
-
-// OnTrainEnd implements keras.Callback.
-func (l *LiveCurves) OnTrainEnd(keras.TrainingRun, keras.Logs) error { return nil }
 
 // Status is the line under the live chart after the epochs done so far, elapsed since training
 // began: "Epoch 3/50 · 0.4 s per epoch · at most 19 s left".

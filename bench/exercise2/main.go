@@ -20,6 +20,7 @@ import (
 	seedlist "github.com/cifarlab/cifarlab/bench/internal/seeds"
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/keras"
+	"github.com/cifarlab/cifarlab/lab"
 )
 
 func main() {
@@ -43,18 +44,18 @@ func main() {
 
 // run trains exercise 2 with one seed (initial weights and shuffles) and evaluates it.
 func run(seed int64, x keras.Array, y keras.Labels, xTest keras.Array, yTest keras.Labels) (map[string]any, error) {
-	spec := keras.Exercise2Spec()
+	spec := lab.Exercise2Spec()
 	spec.Seed = seed
 	m, err := keras.NewModel(spec)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.Compile(keras.Exercise2Compile()); err != nil {
+	if err := m.Compile(lab.Exercise2Compile()); err != nil {
 		return nil, err
 	}
 	m.SetOutput(io.Discard)
 	start := time.Now()
-	h, err := m.Fit(x, y, keras.Exercise2Fit())
+	h, err := m.Fit(context.Background(), x, y, lab.Exercise2Fit())
 	if err != nil {
 		return nil, err
 	}

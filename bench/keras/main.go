@@ -52,11 +52,11 @@ func main() {
 	)
 	switch *which {
 	case "exercise2":
-		spec, compile, fit = keras.Exercise2Spec(), keras.Exercise2Compile(), keras.Exercise2Fit()
+		spec, compile, fit = lab.Exercise2Spec(), lab.Exercise2Compile(), lab.Exercise2Fit()
 		train, test := ds.Train.Head(5000), ds.Test.Head(1000)
 		x, y, xTest, yTest = lab.Images(train), lab.Sparse(train), lab.Images(test), lab.Sparse(test)
 	case "lab3":
-		spec, compile, fit = keras.Lab3Spec("relu"), keras.Lab3Compile(), keras.Lab3Fit()
+		spec, compile, fit = lab.Lab3Spec(keras.ReLU), lab.Lab3Compile(), lab.Lab3Fit()
 		x, y, xTest, yTest = lab.Images(ds.Train), lab.OneHot(ds.Train), lab.Images(ds.Test), lab.OneHot(ds.Test)
 	default:
 		check(fmt.Errorf("-lab %q: want exercise2 or lab3", *which))
@@ -72,7 +72,7 @@ func main() {
 		check(m.Compile(compile))
 		m.SetOutput(io.Discard)
 		start := time.Now()
-		h, err := m.Fit(x, y, fit)
+		h, err := m.Fit(context.Background(), x, y, fit)
 		check(err)
 		trainSec := time.Since(start).Seconds()
 		loss, acc, err := m.Evaluate(xTest, yTest, evalBatch)

@@ -11,6 +11,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/cifarlab/cifarlab/keras"
+	"github.com/cifarlab/cifarlab/lab"
 )
 
 func main() {
@@ -54,11 +56,11 @@ func main() {
 func Reference(name string) (m *keras.Model, batch int, sparse bool, err error) {
 	switch name {
 	case "lab3":
-		m, err = keras.Lab3Model("relu")
-		return m, keras.Lab3Fit().BatchSize, false, err
+		m, err = lab.Lab3(keras.ReLU).NewModel()
+		return m, lab.Lab3Fit().BatchSize, false, err
 	case "exercise2":
-		m, err = keras.Exercise2Model()
-		return m, keras.Exercise2Fit().BatchSize, true, err
+		m, err = lab.Exercise2().NewModel()
+		return m, lab.Exercise2Fit().BatchSize, true, err
 	}
 	return nil, 0, false, fmt.Errorf("unknown model %q (want lab3 or exercise2)", name)
 }
@@ -104,13 +106,13 @@ func StepTimes(name string, steps, repeats int) ([]float64, int, error) {
 		return nil, 0, err
 	}
 	cfg := keras.FitConfig{Epochs: 1, BatchSize: batch, NoShuffle: true, Verbose: 0}
-	if _, err := m.Fit(x, y, cfg); err != nil { // compiles
+	if _, err := m.Fit(context.Background(), x, y, cfg); err != nil { // compiles
 		return nil, 0, err
 	}
 	runs := make([]float64, repeats)
 	for i := range runs {
 		start := time.Now()
-		if _, err := m.Fit(x, y, cfg); err != nil {
+		if _, err := m.Fit(context.Background(), x, y, cfg); err != nil {
 			return nil, 0, err
 		}
 		runs[i] = float64(time.Since(start).Microseconds()) / 1e3 / float64(steps)
@@ -121,7 +123,7 @@ func StepTimes(name string, steps, repeats int) ([]float64, int, error) {
 // Lab3EpochTime times one epoch of lab 3's Fit (batch 32, shuffled, validation split) on n random
 // samples, compilation included (as in the first epoch of a real run); it returns seconds.
 func Lab3EpochTime(n int, validationSplit float64) (float64, error) {
-	m, err := keras.Lab3Model("relu")
+	m, err := lab.Lab3(keras.ReLU).NewModel()
 	if err != nil {
 		return 0, err
 	}
@@ -129,10 +131,10 @@ func Lab3EpochTime(n int, validationSplit float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	cfg := keras.Lab3Fit()
+	cfg := lab.Lab3Fit()
 	cfg.Epochs, cfg.Verbose, cfg.Callbacks, cfg.ValidationSplit = 1, 0, nil, validationSplit
 	start := time.Now()
-	if _, err := m.Fit(x, y, cfg); err != nil {
+	if _, err := m.Fit(context.Background(), x, y, cfg); err != nil {
 		return 0, err
 	}
 	return time.Since(start).Seconds(), nil

@@ -251,7 +251,7 @@ func (o outputs) markFailed(err error) error {
 	report := o.path(".FAILED.txt")
 	text := fmt.Sprintf("nbrun: this run of %s FAILED; these outputs are not a passing run's.\n\n%v\n", o.source, err)
 	if werr := os.WriteFile(report, []byte(text), 0o644); werr != nil {
-		return fmt.Errorf("%w\n(writing %s: %v)", err, report, werr)
+		return fmt.Errorf("%w\n(writing %s: %w)", err, report, werr)
 	}
 	if kept != "" {
 		return fmt.Errorf("%w\nfailure report %s, executed notebook kept as %s", err, report, kept)

@@ -104,7 +104,7 @@ func runLogged(ctx context.Context, logPath, dir string, env []string, name stri
 		return nil
 	}
 	if ctx.Err() != nil {
-		err = fmt.Errorf("%w (%v)", context.Cause(ctx), err)
+		err = fmt.Errorf("%w (%w)", context.Cause(ctx), err)
 	}
 	return fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), firstArg(args), err, explainLog(logPath))
 }

@@ -51,7 +51,7 @@ func main() {
 		panic(err)
 	}
 	tr := ds.Train.Head(*n)
-	m, err := keras.Exercise2Model()
+	m, err := lab.Exercise2().NewModel()
 	if err != nil {
 		panic(err)
 	}
@@ -60,7 +60,7 @@ func main() {
 	if err := m.SetWeights(readWeights(filepath.Join(*dir, "w0.bin"), like)); err != nil {
 		panic(err)
 	}
-	h, err := m.Fit(lab.Images(tr), lab.Sparse(tr), keras.FitConfig{Epochs: *epochs, BatchSize: 128, NoShuffle: !*shuffle, ValidationSplit: 0.2})
+	h, err := m.Fit(context.Background(), lab.Images(tr), lab.Sparse(tr), keras.FitConfig{Epochs: *epochs, BatchSize: 128, NoShuffle: !*shuffle, ValidationSplit: 0.2})
 	if err != nil {
 		panic(err)
 	}

@@ -1,0 +1,297 @@
+// Package runs memoizes keras training runs on disk, so that a notebook cell that runs a finished
+// training again loads it in a second instead of training for minutes.
+//
+// [Fit] wraps keras.Model.Fit. It keys the run on its content: a SHA-256 of the model's
+// architecture, its current weights, learning rate and optimizer step count (which also cover its
+// seed and any earlier training), the compile and fit settings (callbacks by type and exported
+// fields) and fingerprints of the data. A finished run with that key in the runs folder is loaded
+// into the model; otherwise the model trains and the run is saved. [Options].Retrain trains even
+// when a run exists, and replaces it. Nothing else is read: the package knows no environment
+// variable and no application setting.
+//
+// A run is a folder named after its key: the model as keras.Model.Save writes it (model/), the
+// record of the training's output (log.txt, printed again when the run is loaded) and run.json,
+// with checksums, written atomically. While a Fit trains, it holds a lock on its key, so that an
+// identical Fit in this or another process waits for it and then loads its run.
+package runs
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cifarlab/cifarlab/internal/atomicdir"
+	"github.com/cifarlab/cifarlab/internal/scratch"
+	"github.com/cifarlab/cifarlab/keras"
+)
+
+// Options says where runs are kept and whether to train again.
+type Options struct {
+	// Dir is the runs folder (created if needed); required.
+	Dir string
+	// Retrain trains even when a finished run exists, and replaces it.
+	Retrain bool
+	// Quiet loads a finished run without printing anything. Training still prints as the
+	// FitConfig's Verbose says.
+	Quiet bool
+}
+
+// Run is the outcome of a memoized Fit.
+type Run struct {
+	Key     string         // 16 hex digits
+	Dir     string         // the run's folder
+	History *keras.History // as Fit returned it, or as it was saved
+	Loaded  bool           // loaded from Dir rather than trained
+}
+
+// keyVersion changes whenever training semantics change, invalidating older runs.
+const keyVersion = "cifarlab-keras-run/3" // 3: keras at the top level, optimizer steps instead of a Fit counter
+
+// Files of a run folder.
+const (
+	modelDir = "model"    // keras.Model.Save
+	logFile  = "log.txt"  // FitConfig.Log of the training
+	runFile  = "run.json" // runInfo
+)
+
+// runInfo is the content of run.json.
+type runInfo struct {
+	Version string    `json:"version"`
+	Key     string    `json:"key"`
+	Trained time.Time `json:"trained"`
+}
+
+// staleInRuns are the patterns of the temporaries and lock files that a Fit leaves in the runs
+// folder when its process is killed (see scratch.RemoveStale): keys are 16 hex digits.
+var staleInRuns = append(atomicdir.StalePatterns("????????????????"), ".lock-????????????????")
+
+// Fit trains m like m.Fit(ctx, x, y, cfg), or loads the finished run with the same key from
+// opts.Dir into m (weights and learning rate; the optimizer's moments start afresh, as after
+// keras.Load). A trained run is saved before Fit returns; a training that fails or is cancelled
+// saves nothing and returns what m.Fit returned.
+//
+// When it loads a run and cfg.Verbose > 0, it prints "loaded run KEY from DIR" and the run's epoch
+// lines as they were printed when it trained (unless opts.Quiet).
+func Fit(ctx context.Context, m *keras.Model, x keras.Array, y keras.Labels, cfg keras.FitConfig, opts Options) (*Run, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("runs: Options.Dir is empty")
+	}
+	key, err := Key(m, x, y, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDir(opts.Dir); err != nil {
+		return nil, err
+	}
+	out := cfg.Output
+	if out == nil {
+		out = m.Output()
+	}
+	if opts.Quiet || cfg.Verbose == 0 {
+		out = io.Discard
+	}
+	r := &Run{Key: key, Dir: filepath.Join(opts.Dir, key)}
+	lock, err := scratch.LockPath(ctx, filepath.Join(opts.Dir, ".lock-"+key), func() {
+		fmt.Fprintf(out, "runs: run %s is being trained by another Fit right now; waiting for it to finish\n", key)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	defer lock.Release()
+
+	if !opts.Retrain && atomicdir.IsComplete(r.Dir) {
+		err := r.load(m, out)
+		if err == nil {
+			return r, nil
+		}
+		fmt.Fprintf(out, "runs: run %s in %s is unreadable (%v); training again\n", key, r.Dir, err)
+	}
+
+	var log bytes.Buffer
+	if cfg.Log != nil {
+		cfg.Log = io.MultiWriter(cfg.Log, &log)
+	} else {
+		cfg.Log = &log
+	}
+	hist, err := m.Fit(ctx, x, y, cfg)
+	r.History = hist
+	if err != nil {
+		return r, err
+	}
+	if err := r.save(m, log.Bytes()); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// load restores the run's weights and learning rate into m and reads its History.
+func (r *Run) load(m *keras.Model, out io.Writer) error {
+	if err := atomicdir.CheckSums(r.Dir, []string{logFile, runFile}); err != nil {
+		return err
+	}
+	var info runInfo
+	if err := atomicdir.ReadJSON(filepath.Join(r.Dir, runFile), &info); err != nil {
+		return err
+	}
+	if info.Key != r.Key || info.Version != keyVersion {
+		return fmt.Errorf("%s says key %s, version %q", runFile, info.Key, info.Version)
+	}
+	saved, err := keras.Load(filepath.Join(r.Dir, modelDir))
+	if err != nil {
+		return err
+	}
+	if saved.History() == nil {
+		return fmt.Errorf("%s has no History", modelDir)
+	}
+	weights, err := saved.Weights()
+	if err != nil {
+		return err
+	}
+	if err := m.SetWeights(weights); err != nil {
+		return err
+	}
+	if lr, err := saved.LearningRate(); err == nil {
+		if err := m.SetLearningRate(lr); err != nil {
+			return err
+		}
+	}
+	r.History, r.Loaded = saved.History(), true
+	fmt.Fprintf(out, "loaded run %s from %s\n", r.Key, r.Dir)
+	if log, err := os.ReadFile(filepath.Join(r.Dir, logFile)); err == nil {
+		_, _ = out.Write(log)
+	}
+	return nil
+}
+
+// save writes the trained run into its folder, atomically. A save that fails while a complete,
+// readable run of the same key is in place (saved by another process) is no failure.
+func (r *Run) save(m *keras.Model, log []byte) error {
+	err := atomicdir.Write(r.Dir, func(tmp string) error {
+		if err := m.Save(filepath.Join(tmp, modelDir)); err != nil {
+			return err
+		}
+		if err := atomicdir.WriteFile(filepath.Join(tmp, logFile), func(w io.Writer) error {
+			_, err := w.Write(log)
+			return err
+		}); err != nil {
+			return err
+		}
+		info := runInfo{Version: keyVersion, Key: r.Key, Trained: time.Now().UTC()}
+		if err := atomicdir.WriteJSON(filepath.Join(tmp, runFile), info); err != nil {
+			return err
+		}
+		return atomicdir.WriteSums(tmp, []string{logFile, runFile})
+	})
+	if err != nil {
+		if atomicdir.IsComplete(r.Dir) {
+			if _, lerr := keras.Load(filepath.Join(r.Dir, modelDir)); lerr == nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("runs: saving run %s to %s: %w", r.Key, r.Dir, err)
+	}
+	return nil
+}
+
+// checkDir makes sure, before any training, that the run can be saved: the runs folder exists or
+// can be created, and a file can be written in it. It also removes what killed processes left
+// there.
+func checkDir(dir string) error {
+	fail := func(err error) error {
+		return fmt.Errorf("runs: the runs folder %s cannot be written, so the trained run could not be saved: %w (choose another folder)", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fail(err)
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fail(err)
+	}
+	f.Close()
+	if err := os.Remove(f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fail(err)
+	}
+	_, _ = scratch.RemoveStale(dir, staleInRuns...)
+	return nil
+}
+
+// Key computes the run key of m.Fit(ctx, x, y, cfg): the first 16 hex digits of a SHA-256 of the
+// model's architecture, current weights, learning rate and optimizer step count, the compile
+// settings, the fit settings that change the training (not Verbose, Output or Log), the callbacks
+// (type and exported fields) and fingerprints of the data. m must be compiled.
+func Key(m *keras.Model, x keras.Array, y keras.Labels, cfg keras.FitConfig) (string, error) {
+	compile, ok := m.CompileConfig()
+	if !ok {
+		return "", errors.New("runs: the model is not compiled; call Compile first")
+	}
+	weights, err := m.Weights()
+	if err != nil {
+		return "", fmt.Errorf("runs: %w", err)
+	}
+	wh := sha256.New() // 7 MB for lab 3: a few tens of milliseconds
+	for _, l := range weights {
+		writeFloats(wh, l.Kernel)
+		writeFloats(wh, l.Bias)
+	}
+	lr, err := m.LearningRate()
+	if err != nil {
+		return "", fmt.Errorf("runs: %w", err)
+	}
+	iterations, err := m.Iterations()
+	if err != nil {
+		return "", fmt.Errorf("runs: %w", err)
+	}
+	type callbackKey struct {
+		Type   string          `json:"type"`
+		Config json.RawMessage `json:"config,omitempty"`
+	}
+	var callbacks []callbackKey
+	for _, cb := range cfg.Callbacks {
+		k := callbackKey{Type: fmt.Sprintf("%T", cb)}
+		if config, err := json.Marshal(cb); err == nil {
+			k.Config = config
+		}
+		callbacks = append(callbacks, k)
+	}
+	material := struct {
+		Version         string              `json:"version"`
+		Spec            keras.ModelSpec     `json:"spec"`
+		Weights         string              `json:"weights"`
+		LearningRate    float64             `json:"learning_rate"`
+		Iterations      int64               `json:"iterations"`
+		Compile         keras.CompileConfig `json:"compile"`
+		Epochs          int                 `json:"epochs"`
+		BatchSize       int                 `json:"batch_size"`
+		ValidationSplit float64             `json:"validation_split"`
+		NoShuffle       bool                `json:"no_shuffle"`
+		Callbacks       []callbackKey       `json:"callbacks"`
+		X               string              `json:"x"`
+		Y               string              `json:"y"`
+		ValX            string              `json:"val_x"`
+		ValY            string              `json:"val_y"`
+	}{
+		Version: keyVersion, Spec: m.Spec(), Weights: hex.EncodeToString(wh.Sum(nil)), LearningRate: lr,
+		Iterations: iterations, Compile: compile, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize,
+		ValidationSplit: cfg.ValidationSplit, NoShuffle: cfg.NoShuffle, Callbacks: callbacks,
+		X: arrayFingerprint(x), Y: labelsFingerprint(y),
+	}
+	if v := cfg.ValidationData; v != nil {
+		material.ValidationSplit = 0 // ignored by Fit when ValidationData is given
+		material.ValX, material.ValY = arrayFingerprint(v.X), labelsFingerprint(v.Y)
+	}
+	blob, err := json.Marshal(material)
+	if err != nil {
+		return "", fmt.Errorf("runs: computing the run key: %w", err)
+	}
+	sum := sha256.Sum256(blob)
+	return hex.EncodeToString(sum[:8]), nil
+}

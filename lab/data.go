@@ -1,0 +1,104 @@
+package lab
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/cifarlab/cifarlab/cifar"
+	"github.com/cifarlab/cifarlab/internal/scratch"
+	"github.com/cifarlab/cifarlab/keras"
+	"github.com/cifarlab/cifarlab/plots"
+	"github.com/cifarlab/cifarlab/report"
+)
+
+// LoadData loads CIFAR-10 like keras.datasets.cifar10.load_data() (see cifar.Load) from the data
+// folder of the settings, printing the progress of long work (a download, the first decoding).
+// Dataset.Source says where the data came from. After the first load, the flat cache gives the
+// data back in milliseconds, so every cell that needs the images calls it.
+//
+// An interrupt (GoNB's stop button sends SIGINT to the cell, a terminal's ctrl-C, SIGTERM) stops
+// the load after it removed what it was writing (a partial download, a flat cache being written);
+// the signal then ends the program as usual.
+func LoadData() (*cifar.Dataset, error) {
+	return loadData(cifar.Options{Progress: os.Stdout})
+}
+
+// loadData loads the dataset from the settings' data folder; tests give a local download server.
+func loadData(opts cifar.Options) (*cifar.Dataset, error) {
+	s, err := ReadSettings()
+	if err != nil {
+		return nil, err
+	}
+	if opts.Dir == "" {
+		opts.Dir = s.DataDir
+	}
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	var ds *cifar.Dataset
+	err = scratch.Interruptible(context.Background(), func(ctx context.Context) error {
+		var err error
+		ds, err = cifar.Load(ctx, opts)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.DataDir != "" && ds.Source.Origin == "argument" {
+		ds.Source.Origin = cifar.EnvDataDir
+	}
+	return ds, nil
+}
+
+// Images returns the images of s as a model input of shape [N,32,32,3] with values in [0,1]
+// (pixel/255, like the lab's x.astype('float32') / 255). The pixels are shared, not copied: they
+// are normalised batch by batch as they are fed to the model, so that the 50,000 training images
+// take 147 MiB instead of 586 MiB of float32.
+func Images(s *cifar.Split) keras.Array {
+	return keras.NewPixelArray(s.Images, s.Len(), cifar.Height, cifar.Width, cifar.Channels)
+}
+
+// OneHot returns the labels of s one-hot encoded, for categorical cross-entropy and MSE.
+func OneHot(s *cifar.Split) keras.Labels { return keras.OneHot(s.OneHot(), cifar.NumClasses) }
+
+// Sparse returns the labels of s as class ids, for sparse categorical cross-entropy.
+func Sparse(s *cifar.Split) keras.Labels { return keras.Classes(s.Labels) }
+
+// LabelsFor returns the labels of s as loss takes them: class ids for sparse categorical
+// cross-entropy, one-hot rows otherwise.
+func LabelsFor(s *cifar.Split, loss keras.Loss) keras.Labels {
+	if loss.Sparse() {
+		return Sparse(s)
+	}
+	return OneHot(s)
+}
+
+// Curves converts a training History into the input of plots.TrainingCurves.
+func Curves(h *keras.History) plots.History {
+	if h == nil {
+		return plots.History{}
+	}
+	return plots.History{
+		Loss:         h.Series("loss"),
+		Accuracy:     h.Series("accuracy"),
+		ValLoss:      h.Series("val_loss"),
+		ValAccuracy:  h.Series("val_accuracy"),
+		LearningRate: h.Series("learning_rate"),
+		BestEpoch:    h.BestEpoch,
+	}
+}
+
+// Layers returns the model's Dense layers as the input of report.NewWeightStats and
+// plots.WeightHistograms.
+func Layers(m *keras.Model) ([]report.Layer, error) {
+	weights, err := m.Weights()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]report.Layer, len(weights))
+	for i, w := range weights {
+		out[i] = report.Layer{Name: w.Name, Kernel: w.Kernel, Bias: w.Bias}
+	}
+	return out, nil
+}
