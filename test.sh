@@ -19,7 +19,8 @@ if ! /usr/bin/python3 -c 'import numpy, sklearn' 2>/dev/null; then
   fi
 fi
 # Jupyter, the GoNB kernel, Chromium and XLA's PJRT CPU plugin (idempotent: seconds when all is
-# in place). The keras tests train on XLA with that plugin and compare it with the Go backend.
+# in place). The keras tests train on XLA with that plugin (package backend starts it) and compare
+# it with the Go backend.
 kernel-setup/setup.sh
 # GoMLX's pure-Go backend with its SIMD matrix products (amd64), as labs.sh and the kernel use it.
 export GOEXPERIMENT=${GOEXPERIMENT:-simd}
@@ -38,8 +39,8 @@ GOMLX_SIMD_AVX512=false XLA_FLAGS=--xla_cpu_max_isa=AVX2 go test -count=1 -run B
 GOEXPERIMENT= go test -count=1 -run BackendsAgree ./keras
 # A build without XLA (-tags noxla, as with CGO_ENABLED=0) falls back to the pure-Go backend with
 # one line, never tries to download the plugin, hangs or crashes.
-go vet -tags noxla ./keras
-go test -count=1 -tags noxla -run 'TestBackendChoice|TestPJRTPluginPath' ./keras
+go vet -tags noxla ./backend ./keras ./lab
+go test -count=1 -tags noxla -run 'TestBackendChoice|TestPJRTPluginPath' ./backend
 # A short fuzzing run of the pickle reader on top of its seed corpus.
 go test -run '^$' -fuzz FuzzDecodePythonBatch -fuzztime "${FUZZTIME:-15s}" -fuzzminimizetime 2s ./cifar
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/cifarlab/cifarlab/backend"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
 )
@@ -26,14 +27,14 @@ func bothBackends(t *testing.T) (xla, goB compute.Backend) {
 		}
 		t.Skip(why)
 	}
-	if !xlaCompiledIn {
+	if !backend.XLACompiledIn {
 		unavailable("XLA is not compiled in")
 	}
-	path, err := PJRTPluginPath()
+	path, err := backend.PJRTPluginPath()
 	if err != nil {
 		unavailable(err.Error())
 	}
-	xla, _, err = newXLABackend(path)
+	xla, _, err = backend.XLA(path)
 	if err != nil {
 		unavailable("XLA could not start: " + err.Error())
 	}
@@ -92,7 +93,9 @@ func onBackend(t *testing.T, build func() (*Model, error), b compute.Backend, op
 			t.Fatal(err)
 		}
 	}
-	m.backend = b
+	if err := m.SetBackend(b); err != nil {
+		t.Fatal(err)
+	}
 	m.SetOutput(nil)
 	t.Cleanup(m.dropEngine)
 	return m

@@ -26,7 +26,7 @@ func benchmarkTrainStep(b *testing.B, m *Model, batch int, sparse bool) {
 		}
 	}
 	m.SetOutput(testWriter{b})
-	e, err := m.engineFor(nil)
+	e, err := m.engineFor()
 	if err != nil {
 		b.Fatal(err)
 	}

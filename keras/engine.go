@@ -2,7 +2,6 @@ package keras
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
@@ -22,21 +21,17 @@ type engine struct {
 	predict *model.Exec       // x → probabilities, inference mode
 }
 
-// engineFor returns the model's engine, building it (and the backend) on first use. The first
-// engine of the process prints the backend's description to w, unless w is nil (then a later one
-// does).
-func (m *Model) engineFor(w io.Writer) (*engine, error) {
+// engineFor returns the model's engine, building it on first use on the model's backend (see
+// SetBackend and SetDefaultBackend).
+func (m *Model) engineFor() (*engine, error) {
 	if m.engine != nil {
 		return m.engine, nil
 	}
 	backend := m.backend
 	if backend == nil {
-		b, info, err := Backend()
+		b, err := DefaultBackend()
 		if err != nil {
 			return nil, err
-		}
-		if w != nil {
-			printBackendOnce(w, info)
 		}
 		backend = b
 	}

@@ -16,7 +16,7 @@ func (m *Model) Evaluate(x Array, y Labels, batchSize int) (loss, accuracy float
 	if err := m.checkData("x", "y", x, y); err != nil {
 		return 0, 0, err
 	}
-	e, err := m.engineFor(m.out)
+	e, err := m.engineFor()
 	if err != nil {
 		return 0, 0, err
 	}
@@ -56,7 +56,7 @@ func (m *Model) Predict(x Array, batchSize int) (Array, error) {
 	if err := m.checkInputs("x", x); err != nil {
 		return Array{}, err
 	}
-	e, err := m.engineFor(m.out)
+	e, err := m.engineFor()
 	if err != nil {
 		return Array{}, err
 	}

@@ -73,11 +73,7 @@ func (m *Model) Fit(ctx context.Context, x Array, y Labels, cfg FitConfig) (*His
 		out = m.out
 	}
 	p := &printer{w: out, verbose: cfg.Verbose, log: cfg.Log}
-	var backendOut io.Writer
-	if cfg.Verbose > 0 {
-		backendOut = out
-	}
-	e, err := m.engineFor(backendOut)
+	e, err := m.engineFor()
 	if err != nil {
 		return nil, err
 	}

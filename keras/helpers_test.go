@@ -60,10 +60,10 @@ func containsAll(s string, parts ...string) bool {
 	return true
 }
 
-// testBackend returns the package's backend or fails the test.
+// testBackend returns the default backend (see TestMain) or fails the test.
 func testBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	b, _, err := Backend()
+	b, err := DefaultBackend()
 	if err != nil {
 		t.Fatal(err)
 	}

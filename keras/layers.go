@@ -16,13 +16,13 @@ const (
 // LayerSpec describes one layer of a Sequential model. Build it with [Flatten], [Dense], [Dropout]
 // or [ActivationLayer]; it is plain data (saved as JSON with the model).
 type LayerSpec struct {
-	Type              string  `json:"type"`
-	Name              string  `json:"name,omitempty"`
-	Units             int     `json:"units,omitempty"`
+	Type              string      `json:"type"`
+	Name              string      `json:"name,omitempty"`
+	Units             int         `json:"units,omitempty"`
 	Activation        Activation  `json:"activation,omitempty"`
 	KernelInitializer Initializer `json:"kernel_initializer,omitempty"`
 	BiasInitializer   Initializer `json:"bias_initializer,omitempty"`
-	Rate              float64 `json:"rate,omitempty"`
+	Rate              float64     `json:"rate,omitempty"`
 }
 
 // Flatten reshapes each sample to one axis, like keras.layers.Flatten.

@@ -29,7 +29,7 @@ type Model struct {
 	spec     ModelSpec
 	shapes   [][]int // per-sample output shape of each layer
 	store    *model.Store
-	backend  compute.Backend // nil: the process's shared Backend()
+	backend  compute.Backend // nil: DefaultBackend()
 	weights  []*layerVars    // one per Dense layer, in order
 	compiled *compiled
 	lr       float64 // learning rate for the next engine (the optimizer's variable holds it once built)
@@ -175,7 +175,7 @@ func (m *Model) InputShape() []int { return append([]int(nil), m.spec.InputShape
 // NumOutputs is the number of values the model outputs per sample (the number of classes).
 func (m *Model) NumOutputs() int { return m.shapes[len(m.shapes)-1][0] }
 
-// SetOutput sets where the model prints (progress lines, callbacks' messages, the backend line);
+// SetOutput sets where the model prints (progress lines, callbacks' messages);
 // the default is os.Stdout. FitConfig.Output overrides it for one Fit.
 func (m *Model) SetOutput(w io.Writer) {
 	if w == nil {

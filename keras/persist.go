@@ -146,4 +146,3 @@ func loadFolder(dir string) (*Model, error) {
 	}
 	return m, nil
 }
-

@@ -59,7 +59,7 @@ func TestReferenceModelParameterCounts(t *testing.T) {
 		})
 	}
 	// The optimizer state does not count (GoMLX's own count would include it).
-	if _, err := lab3.engineFor(nil); err != nil {
+	if _, err := lab3.engineFor(); err != nil {
 		t.Fatal(err)
 	}
 	if n := lab3.CountParams(); n != 1_738_890 {

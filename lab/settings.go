@@ -5,12 +5,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cifarlab/cifarlab/backend"
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/internal/settings"
-	"github.com/cifarlab/cifarlab/keras"
 )
 
-// The environment variables of the labs. cifar.EnvDataDir (CIFAR10_DIR) and keras.BackendEnv
+// The environment variables of the labs. cifar.EnvDataDir (CIFAR10_DIR) and backend.BackendEnv
 // (GOMLX_BACKEND) are read here too.
 const (
 	// EnvQuick turns on quick mode: notebooks then train on a subset for a few epochs. The notebook
@@ -36,7 +36,7 @@ type Settings struct {
 	// official archive there when it is missing (see cifar.Load).
 	DataDir string
 	// Backend is GOMLX_BACKEND as given; "" means XLA when its plugin is installed, else pure Go
-	// (see keras.Backend).
+	// (see backend.New).
 	Backend string
 }
 
@@ -53,7 +53,7 @@ func ReadSettings() (Settings, error) {
 		return Settings{}, fmt.Errorf("lab: %w", err)
 	}
 	s := Settings{Quick: quick, Retrain: retrain, RunsDir: os.Getenv(EnvRunsDir),
-		DataDir: os.Getenv(cifar.EnvDataDir), Backend: os.Getenv(keras.BackendEnv)}
+		DataDir: os.Getenv(cifar.EnvDataDir), Backend: os.Getenv(backend.BackendEnv)}
 	if s.RunsDir == "" {
 		base, err := cifar.DefaultCacheDir()
 		if err != nil {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"slices"
 	"syscall"
 
+	"github.com/cifarlab/cifarlab/backend"
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/keras"
 	"github.com/cifarlab/cifarlab/keras/runs"
@@ -49,6 +51,13 @@ func train(e Experiment, quiet bool) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	info, err := UseBackend()
+	if err != nil {
+		return nil, err
+	}
+	if !quiet && e.Fit.Verbose > 0 {
+		backend.PrintOnce(outputOf(e.Fit), info)
+	}
 	ds, err := loadData(cifar.Options{})
 	if err != nil {
 		return nil, err
@@ -80,6 +89,14 @@ func train(e Experiment, quiet bool) (*Run, error) {
 		}
 	}
 	return r, nil
+}
+
+// outputOf is where a Fit with cfg prints.
+func outputOf(cfg keras.FitConfig) io.Writer {
+	if cfg.Output != nil {
+		return cfg.Output
+	}
+	return os.Stdout
 }
 
 // head returns the first n images of s, or all of them when n is 0.

@@ -27,6 +27,9 @@ func main() {
 	dir := flag.String("dir", "", "CIFAR-10 folder (default: $CIFAR10_DIR, else the per-user cache)")
 	seeds := flag.String("seeds", "1-10", "seeds to train with: a range A-B or a comma-separated list")
 	flag.Parse()
+	if _, err := lab.UseBackend(); err != nil {
+		panic(err)
+	}
 	list, err := seedlist.Parse(*seeds)
 	check(err)
 	ds, err := cifar.Load(context.Background(), cifar.Options{Dir: *dir})

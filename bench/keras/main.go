@@ -37,7 +37,7 @@ func main() {
 	flag.Parse()
 	list, err := seedlist.Parse(*seeds)
 	check(err)
-	_, backend, err := keras.Backend()
+	backend, err := lab.UseBackend()
 	check(err)
 	ds, err := cifar.Load(context.Background(), cifar.Options{Dir: *dir})
 	check(err)

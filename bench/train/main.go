@@ -32,7 +32,7 @@ func main() {
 	epoch := flag.Bool("epoch", false, "also time one full lab 3 epoch (40k training + 10k validation samples)")
 	flag.Parse()
 
-	_, info, err := keras.Backend()
+	info, err := lab.UseBackend()
 	check(err)
 	emit(map[string]any{"what": "info", "backend": info, "go": runtime.Version(), "gomaxprocs": runtime.GOMAXPROCS(0)})
 	for _, name := range strings.Split(*models, ",") {

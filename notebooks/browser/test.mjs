@@ -161,7 +161,7 @@ function checkRun(cs) {
       `code cell ${k + 1} failed: ${c.stderr.slice(0, 500)}`);
     for (const img of c.images) assert.ok(img.ok, `code cell ${k + 1}: an image was not decoded`);
   });
-  const train = cs[find(cs, '_, h := trainModel(2)')];
+  const train = cs[find(cs, 'lab.Train(exercise())')];
   assert.equal(train.live, 0, 'the live chart area is still live after training');
   assert.equal(train.images.length, 1, 'the training cell shows one chart (the final curves)');
   const evalPlot = cs[find(cs, 'plots.ConfusionMatrix')];
@@ -176,7 +176,8 @@ function checkRun(cs) {
 }
 
 function runs() {
-  return fs.readdirSync(runsDir).filter((d) => fs.statSync(path.join(runsDir, d)).isDirectory()).sort();
+  // A run's folder is named after its 16-hex-digit key (predictions/ holds the saved predictions).
+  return fs.readdirSync(runsDir).filter((d) => /^[0-9a-f]{16}$/.test(d) && fs.statSync(path.join(runsDir, d)).isDirectory()).sort();
 }
 
 // Replaces the Epochs line of the hyperparameter cell by typing into its editor.
@@ -235,13 +236,13 @@ step('Run All: every cell ran, no errors, charts decoded, report table, live cha
   assert.ok(live.statuses.some((s) => /^Epoch 1\/3 .* left$/.test(s)), `statuses: ${live.statuses}`);
   assert.equal(runs().length, 1, 'one training run memoized');
   await shotOfCell(0, 'before-top');
-  await shotOfCell(find(cs, '_, h := trainModel(2)'), 'before-training');
+  await shotOfCell(find(cs, 'lab.Train(exercise())'), 'before-training');
   await shotOfCell(find(cs, 'plots.ConfusionMatrix'), 'before-evaluation');
 });
 
 step('warm cell: the model summary cell again (kernel warm, build cached)', async () => {
   const cs = await cells();
-  const i = find(cs, 'newModel().Summary()');
+  const i = find(cs, 'exercise().NewModel()');
   const cell = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').nth(i);
   const times = [];
   for (let k = 0; k < 3; k++) {
@@ -265,7 +266,7 @@ step('PDF: save, export as WebPDF through JupyterLab, pdftotext', async () => {
   await page.keyboard.press('Control+s');
   await sleep(1500);
   const saved = JSON.parse(fs.readFileSync(path.join(out, 'work', NB), 'utf8'));
-  const trainCell = saved.cells.find((c) => c.source.join('').includes('_, h := trainModel(2)'));
+  const trainCell = saved.cells.find((c) => c.source.join('').includes('lab.Train(exercise())'));
   const displays = trainCell.outputs.filter((o) => o.output_type === 'display_data');
   assert.equal(displays.length, 1, 'the saved training cell holds one chart');
   assert.ok(displays[0].data['image/png'], 'the saved chart is a PNG');
@@ -301,7 +302,7 @@ step('edit Epochs 3 -> 4 and Run All: retrained with 4 epochs, live chart again'
   const live = await liveSeen(true);
   assert.ok(live.charts >= 2 && live.statuses.some((s) => s.startsWith('Epoch 4/4')), `live: ${JSON.stringify(live)}`);
   assert.equal(runs().length, 2, 'two training runs memoized (the evaluation cells loaded the new one)');
-  await shotOfCell(find(cs, '_, h := trainModel(2)'), 'after-training');
+  await shotOfCell(find(cs, 'lab.Train(exercise())'), 'after-training');
   await shotOfCell(find(cs, 'plots.ConfusionMatrix'), 'after-evaluation');
 });
 
@@ -316,7 +317,7 @@ step('Epochs back to 3 and Run All: every training loaded from the memo, same re
   assert.equal(again.acc, seen.first.acc, 'the loaded run gives the first run\'s test accuracy');
   assert.equal((await liveSeen(true)).charts, 0, 'no live chart for a loaded run');
   assert.deepEqual(runs().map((d) => fs.statSync(path.join(runsDir, d)).mtimeMs), before, 'nothing retrained');
-  await shotOfCell(find(cs, '_, h := trainModel(2)'), 'memoized-training');
+  await shotOfCell(find(cs, 'lab.Train(exercise())'), 'memoized-training');
 });
 
 step('Run All again, nothing changed: cached builds, every training loaded', async () => {

@@ -46,6 +46,9 @@ func main() {
 	epochs := flag.Int("epochs", 1, "epochs")
 	shuffle := flag.Bool("shuffle", false, "shuffle")
 	flag.Parse()
+	if _, err := lab.UseBackend(); err != nil {
+		panic(err)
+	}
 	ds, err := cifar.Load(context.Background(), cifar.Options{})
 	if err != nil {
 		panic(err)

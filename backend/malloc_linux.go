@@ -1,6 +1,6 @@
 //go:build linux && cgo && !noxla
 
-package keras
+package backend
 
 /*
 #include <malloc.h>

@@ -1,6 +1,6 @@
 //go:build !linux && cgo && !noxla
 
-package keras
+package backend
 
 // keepFreedBuffers leaves the C allocator as it is: the mallopt settings that spare XLA's
 // per-step buffers their page faults are glibc's.

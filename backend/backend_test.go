@@ -1,4 +1,4 @@
-package keras
+package backend
 
 import (
 	"os"
@@ -27,12 +27,12 @@ func TestBackendChoice(t *testing.T) {
 		{"go:warp_speed", []string{`backend "go"`, `is not a valid Go backend configuration`}},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
-			b, info, err := newBackend(tc.env)
+			b, info, err := New(tc.env)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer b.Finalize()
-			if strings.Contains(info, "\n") || !containsAll(info, append([]string{"keras: using GoMLX backend"}, tc.want...)...) {
+			if strings.Contains(info, "\n") || !containsAll(info, append([]string{"cifarlab: using GoMLX backend"}, tc.want...)...) {
 				t.Errorf("info %q, want it to contain %q on one line", info, tc.want)
 			}
 		})
@@ -80,7 +80,7 @@ func TestBackendLineOncePerKernel(t *testing.T) {
 	lines := 0
 	for i, info := range []string{"line A", "line A", "line B", "line B"} {
 		var out strings.Builder
-		printBackendOnceTo(&out, info)
+		printOnceTo(&out, info)
 		if out.Len() > 0 {
 			lines++
 		}
@@ -91,4 +91,14 @@ func TestBackendLineOncePerKernel(t *testing.T) {
 	if lines != 2 {
 		t.Errorf("%d lines printed for two distinct backends", lines)
 	}
+}
+
+// containsAll reports whether s contains every part.
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,6 @@
 //go:build !(amd64 && goexperiment.simd)
 
-package keras
+package backend
 
 // simdInfo says whether GoMLX's Go backend has its SIMD matrix products: this program was built
 // without GOEXPERIMENT=simd (or not for amd64), so its matrix products are plain Go, several times

@@ -1,6 +1,6 @@
 //go:build !noxla && cgo
 
-package keras
+package backend
 
 import (
 	"fmt"
@@ -12,17 +12,18 @@ import (
 	"github.com/gomlx/go-xla/pjrt"
 )
 
-// xlaCompiledIn tells that this program links GoMLX's XLA backend (go-xla, through cgo).
-const xlaCompiledIn = true
+// XLACompiledIn tells whether this program links GoMLX's XLA backend (go-xla, through cgo); it
+// does not when built with -tags noxla or CGO_ENABLED=0.
+const XLACompiledIn = true
 
 var mallocOnce sync.Once
 
-// newXLABackend starts go-xla's backend for config: an absolute path to a PJRT plugin, a plugin
+// XLA starts go-xla's backend for config: an absolute path to a PJRT plugin, a plugin
 // name ("cpu", "cuda") that go-xla looks up in its folders and PJRT_PLUGIN_LIBRARY_PATH, optionally
 // followed by go-xla's options (",noshared_buffers"). Automatic installation is off, so a missing
 // plugin is an error instead of a download (and, without internet, a panic); a panic inside go-xla
 // is turned into an error too. It returns the backend and a short description of it.
-func newXLABackend(config string) (b compute.Backend, desc string, err error) {
+func XLA(config string) (b compute.Backend, desc string, err error) {
 	xla.EnableAutoInstall(false)
 	mallocOnce.Do(keepFreedBuffers)
 	// Child processes built with go-xla (GoNB cells, benchmarks) must not download either.
