@@ -5,9 +5,9 @@
 // epochs, and the test loss and accuracy of the weights Fit left (the restored best ones).
 //
 //	exercise2  first 5,000 training and 1,000 test images, 4 × Dense 256 ELU He-normal, Nadam,
-//	           batch 128, EarlyStopping(val_loss, 5, restore best)     (keras.Exercise2*)
+//	           batch 128, EarlyStopping(val_loss, 5, restore best)     (lab.Exercise2*)
 //	lab3       all 50,000 training and 10,000 test images, 512-256-128 ReLU with dropout, Adam,
-//	           batch 32, EarlyStopping(val_loss, 10) + ReduceLROnPlateau (keras.Lab3*)
+//	           batch 32, EarlyStopping(val_loss, 10) + ReduceLROnPlateau (lab.Lab3*)
 //
 // Usage: go run ./bench/keras -lab exercise2 [-seeds 1-20] [-epochs N] [-dir DIR]
 //
