@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"git.sr.ht/~sbinet/gg"
-	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/cifarlab/cifarlab/internal/display"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
 	xdraw "golang.org/x/image/draw"
 	"gonum.org/v1/plot/vg"
@@ -213,31 +213,16 @@ func (ch *Chart) String() string {
 	return head + "\n" + strings.TrimRight(ch.Text, "\n") + "\n"
 }
 
-// stdout is where Display prints outside a notebook (a variable for the tests).
-var stdout io.Writer = os.Stdout
-
 // Display shows the chart inline in the running GoNB cell as PNG (with its text description as
 // the text/plain alternative) and waits until GoNB has received it. Outside a notebook it prints
 // the text description to standard output; use Save to get the image.
 func (ch *Chart) Display() error {
-	if !gonbui.IsNotebook {
-		if err := ch.Err(); err != nil {
-			return err
-		}
-		_, err := io.WriteString(stdout, ch.String())
+	if err := ch.Err(); err != nil {
 		return err
 	}
-	data, err := ch.PNG()
+	err := display.Show(protocol.MIMEImagePNG, func() (any, error) { return ch.PNG() }, ch.String())
 	if err != nil {
-		return err
-	}
-	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{
-		protocol.MIMEImagePNG:  data,
-		protocol.MIMETextPlain: ch.String(),
-	}})
-	gonbui.Sync()
-	if err := gonbui.Error(); err != nil {
-		return fmt.Errorf("plots: displaying in the notebook: %w", err)
+		return fmt.Errorf("plots: %w", err)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cifarlab/cifarlab/cifar"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
@@ -14,11 +13,10 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// ClassDistribution returns a bar chart of the number of images per class (as
-// cifar.Split.ClassCounts returns them), with the class names on the horizontal axis and the count
-// written above each bar.
-func ClassDistribution(counts [cifar.NumClasses]int) *Chart {
-	return Bars("Class distribution", "Number of images", cifar.ClassNames[:], counts[:])
+// ClassDistribution returns a bar chart of the number of images per class, with the class names on
+// the horizontal axis and the count written above each bar.
+func ClassDistribution(classNames []string, counts []int) *Chart {
+	return Bars("Class distribution", "Number of images", classNames, counts)
 }
 
 // Bars returns a bar chart of values with one named bar each, the value written above each bar.

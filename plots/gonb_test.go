@@ -17,7 +17,7 @@ import (
 // gonbui and returns only after GoNB acknowledged it (gonbui.Sync).
 func TestDisplayInNotebook(t *testing.T) {
 	msgs := gonbtest.FakeKernel(t)
-	ch := ClassDistribution([10]int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+	ch := Bars("Class distribution", "Number of images", []string{"a", "b", "c"}, []int{1, 2, 3})
 	done := make(chan error, 1)
 	go func() { done <- ch.Display() }()
 	select {

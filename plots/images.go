@@ -5,9 +5,9 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"strings"
 
-	"github.com/cifarlab/cifarlab/cifar"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -18,7 +18,7 @@ import (
 // pixels per image pixel, so they stay sharp.
 type Grid struct {
 	Title       string        // figure title; "" for none
-	Images      [][]uint8     // square RGB images in height, width, channel order (cifar.Split.Image(i))
+	Images      [][]uint8     // square RGB images in height, width, channel order (32x32x3 for CIFAR-10)
 	Titles      []string      // one per image ("" or missing for none); "\n" starts a new line
 	TitleColors []color.Color // optional, one per image; nil or missing entries are black
 	Cols        int           // images per row; 0 means up to 5, fewer when titles would not fit
@@ -30,45 +30,23 @@ func ImageGrid(images [][]uint8, titles []string, titleColors []color.Color) *Ch
 	return Grid{Images: images, Titles: titles, TitleColors: titleColors}.Chart()
 }
 
-// ClassSamples returns a 2x5 grid with the first image of each class of the split, titled with
-// the class names.
-func ClassSamples(s *cifar.Split) *Chart {
+// ClassSamples returns a grid with the first image of each class (5 a row: 2x5 for 10 classes),
+// titled with the class names: images[i] has class labels[i], and class c is named classNames[c].
+func ClassSamples(images [][]uint8, labels []int, classNames []string) *Chart {
 	title := "One sample per class"
-	if s == nil {
-		return errChart(title, errorf("ClassSamples: nil split"))
+	if len(images) != len(labels) {
+		return errChart(title, errorf("ClassSamples: %d images for %d labels", len(images), len(labels)))
 	}
 	g := Grid{Title: title, Cols: 5}
-	for c := range cifar.NumClasses {
-		found := false
-		for i, l := range s.Labels {
-			if int(l) == c {
-				if (i+1)*cifar.ImageSize > len(s.Images) {
-					return errChart(title, errorf("ClassSamples: split %s has %d image bytes for %d labels", s.Name, len(s.Images), len(s.Labels)))
-				}
-				g.Images = append(g.Images, s.Image(i))
-				g.Titles = append(g.Titles, cifar.ClassNames[c])
-				found = true
-				break
-			}
+	for c, name := range classNames {
+		i := slices.Index(labels, c)
+		if i < 0 {
+			return errChart(title, errorf("ClassSamples: no image of class %d (%s)", c, name))
 		}
-		if !found {
-			return errChart(title, errorf("ClassSamples: split %s has no image of class %d (%s)", s.Name, c, cifar.ClassNames[c]))
-		}
+		g.Images = append(g.Images, images[i])
+		g.Titles = append(g.Titles, name)
 	}
 	return g.Chart()
-}
-
-// Pick returns the images of the split at the given indices (sharing its memory) and their
-// labels, for ImageGrid or PredictionGrid.
-func Pick(s *cifar.Split, indices ...int) (images [][]uint8, labels []int, err error) {
-	for _, i := range indices {
-		if i < 0 || i >= s.Len() {
-			return nil, nil, errorf("Pick: index %d outside split %s of %d images", i, s.Name, s.Len())
-		}
-		images = append(images, s.Image(i))
-		labels = append(labels, int(s.Labels[i]))
-	}
-	return images, labels, nil
 }
 
 // imageSide returns the side of a square RGB image of n bytes, or an error.

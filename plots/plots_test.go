@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/cifarlab/cifarlab/cifar"
+	"github.com/cifarlab/cifarlab/internal/display"
 	"github.com/cifarlab/cifarlab/report"
 	"gonum.org/v1/plot/vg"
 )
@@ -114,11 +115,11 @@ func goldenCharts(t *testing.T) map[string]*Chart {
 		}
 	}
 	cm := syntheticConfusion(t)
-	counts := [10]int{5000, 4990, 5010, 5000, 5000, 4800, 5000, 5100, 5000, 5000}
+	counts := []int{5000, 4990, 5010, 5000, 5000, 4800, 5000, 5100, 5000, 5000}
 	return map[string]*Chart{
-		"class-samples":        ClassSamples(syntheticSplit()),
+		"class-samples":        classSamples(syntheticSplit()),
 		"image-grid":           ImageGrid(images[:7], titles[:7], colors[:7]).WithTitle("Seven images"),
-		"class-distribution":   ClassDistribution(counts),
+		"class-distribution":   ClassDistribution(cifar.ClassNames[:], counts),
 		"training-curves":      TrainingCurves(sampleHistory(30, 0, -1)),
 		"compare":              Compare(sampleRuns()).WithTitle("Activation functions"),
 		"prediction-grid":      PredictionGrid(images, labels, probs, cifar.ClassNames[:]),
@@ -268,7 +269,7 @@ func TestGoldenFilesSmall(t *testing.T) {
 }
 
 func TestPNGRecordsResolution(t *testing.T) {
-	data, err := ClassDistribution([10]int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}).WithDPI(200).PNG()
+	data, err := ClassDistribution(cifar.ClassNames[:], []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}).WithDPI(200).PNG()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +291,7 @@ func TestPNGRecordsResolution(t *testing.T) {
 }
 
 func TestSaveAndDisplayOutsideNotebook(t *testing.T) {
-	ch := ClassDistribution([10]int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+	ch := ClassDistribution(cifar.ClassNames[:], []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sub", "dist.png")
 	if err := ch.Save(path); err != nil {
@@ -303,8 +304,8 @@ func TestSaveAndDisplayOutsideNotebook(t *testing.T) {
 		t.Error("saving as .svg: no error")
 	}
 	var buf bytes.Buffer
-	stdout = &buf
-	defer func() { stdout = os.Stdout }()
+	display.Stdout = &buf
+	defer func() { display.Stdout = os.Stdout }()
 	if err := ch.Display(); err != nil {
 		t.Fatal(err)
 	}
@@ -322,8 +323,8 @@ func TestInputErrors(t *testing.T) {
 		"grid bad image":        ImageGrid([][]uint8{img[:100]}, nil, nil),
 		"grid mixed sizes":      ImageGrid([][]uint8{img, make([]uint8, 12)}, nil, nil),
 		"grid too many titles":  ImageGrid([][]uint8{img}, []string{"a", "b"}, nil),
-		"samples nil split":     ClassSamples(nil),
-		"samples missing class": ClassSamples(&cifar.Split{Name: "x", Images: img, Labels: []uint8{0}}),
+		"samples lengths":       ClassSamples(make([][]uint8, 2), []int{0}, cifar.ClassNames[:]),
+		"samples missing class": ClassSamples([][]uint8{img}, []int{0}, cifar.ClassNames[:]),
 		"bars lengths":          Bars("t", "y", []string{"a"}, []int{1, 2}),
 		"bars negative":         Bars("t", "y", []string{"a"}, []int{-1}),
 		"history empty":         TrainingCurves(History{}),
@@ -339,7 +340,7 @@ func TestInputErrors(t *testing.T) {
 		"confusion ragged":      ConfusionMatrix(&report.ConfusionMatrix{ClassNames: []string{"a", "b"}, Counts: [][]int{{1, 2}, {3}}}),
 		"weights none":          WeightHistograms([]report.Layer{{Name: "flatten"}}),
 		"weights NaN":           WeightHistograms([]report.Layer{{Name: "d", Kernel: []float32{1, float32(math.NaN())}}}),
-		"size":                  ClassDistribution([10]int{}).WithSize(0, vg.Centimeter),
+		"size":                  ClassDistribution(cifar.ClassNames[:], make([]int, 10)).WithSize(0, vg.Centimeter),
 	} {
 		if _, err := ch.PNG(); err == nil {
 			t.Errorf("%s: no error", name)
@@ -362,10 +363,10 @@ func TestEdgeCasesRender(t *testing.T) {
 		"diverged":            TrainingCurves(History{Loss: []float64{2, nan, math.Inf(1)}, Accuracy: []float64{0.1, 0.1, 0.1}}),
 		"all NaN":             TrainingCurves(History{Loss: []float64{nan, nan}}),
 		"constant":            TrainingCurves(History{Accuracy: []float64{0.5, 0.5, 0.5}, BestEpoch: 2, LearningRate: []float64{1, 1, 0.5}}),
-		"zero counts":         ClassDistribution([10]int{}),
+		"zero counts":         ClassDistribution(cifar.ClassNames[:], make([]int, 10)),
 		"one image":           ImageGrid([][]uint8{syntheticImage(1)}, []string{"one\ntwo\nthree"}, []color.Color{nil}),
 		"many images":         ImageGrid(repeatImages(37), nil, nil),
-		"small chart":         ClassSamples(syntheticSplit()).WithSize(4*vg.Centimeter, 3*vg.Centimeter),
+		"small chart":         classSamples(syntheticSplit()).WithSize(4*vg.Centimeter, 3*vg.Centimeter),
 		"constant confusion":  ConfusionMatrix(&report.ConfusionMatrix{ClassNames: []string{"a", "b"}, Counts: [][]int{{0, 0}, {0, 0}}}),
 		"big confusion":       ConfusionMatrix(bigConfusion()),
 		"constant weights":    WeightHistograms([]report.Layer{{Name: "d", Kernel: []float32{0.5, 0.5}}}),
@@ -508,13 +509,28 @@ func TestHistoryFromMap(t *testing.T) {
 	}
 }
 
-func TestPick(t *testing.T) {
-	s := syntheticSplit()
-	imgs, labels, err := Pick(s, 3, 0)
-	if err != nil || len(imgs) != 2 || labels[0] != int(s.Labels[3]) || &imgs[1][0] != &s.Images[0] {
-		t.Errorf("Pick = %d images, %v, %v", len(imgs), labels, err)
+// classSamples is ClassSamples of a split's images and labels, with CIFAR-10's class names.
+func classSamples(s *cifar.Split) *Chart {
+	images, labels := pick(s, s.Len())
+	return ClassSamples(images, labels, cifar.ClassNames[:])
+}
+
+// pick returns the first n images of s and their labels.
+func pick(s *cifar.Split, n int) (images [][]uint8, labels []int) {
+	for i := range min(n, s.Len()) {
+		images = append(images, s.Image(i))
+		labels = append(labels, int(s.Labels[i]))
 	}
-	if _, _, err := Pick(s, 20); err == nil {
-		t.Error("index out of range: no error")
+	return images, labels
+}
+
+func TestThousands(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{0, "0"}, {999, "999"}, {1000, "1,000"}, {1572864, "1,572,864"}, {-123, "-123"}, {-1234, "-1,234"}} {
+		if got := thousands(tc.n); got != tc.want {
+			t.Errorf("thousands(%d) = %q, want %q", tc.n, got, tc.want)
+		}
 	}
 }

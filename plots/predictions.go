@@ -9,7 +9,7 @@ import (
 // PredictionGrid returns a grid of images titled with their true label, the predicted label (the
 // most probable class) and its probability: green titles for correct predictions, red for wrong
 // ones. probs holds one row of class probabilities per image (a softmax output); classNames names
-// the classes (cifar.ClassNames[:] for CIFAR-10).
+// the classes.
 func PredictionGrid(images [][]uint8, yTrue []int, probs [][]float32, classNames []string) *Chart {
 	title := "Predictions (green: correct, red: wrong)"
 	if len(images) != len(yTrue) || len(images) != len(probs) {

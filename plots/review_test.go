@@ -107,10 +107,7 @@ func centroidPredictions(train, test *cifar.Split) (probs [][]float32) {
 func reviewCharts(t *testing.T, ds *cifar.Dataset) map[string]*Chart {
 	train, test := ds.Train.Head(5000), ds.Test.Head(1000)
 	probs := centroidPredictions(train, test)
-	images, labels, err := Pick(test, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
-	if err != nil {
-		t.Fatal(err)
-	}
+	images, labels := pick(test, 15)
 	titles := make([]string, len(labels))
 	for i, l := range labels {
 		titles[i] = cifar.ClassNames[l]
@@ -121,9 +118,9 @@ func reviewCharts(t *testing.T, ds *cifar.Dataset) map[string]*Chart {
 		t.Fatal(err)
 	}
 	return map[string]*Chart{
-		"01-class-samples":         ClassSamples(ds.Train),
+		"01-class-samples":         classSamples(ds.Train),
 		"02-image-grid":            ImageGrid(images, titles, nil).WithTitle("First test images"),
-		"03-class-distribution":    ClassDistribution(ds.Train.Head(5000).ClassCounts()).WithTitle("Class distribution (first 5000 training images)"),
+		"03-class-distribution":    ClassDistribution(cifar.ClassNames[:], countsOf(ds.Train.Head(5000))).WithTitle("Class distribution (first 5000 training images)"),
 		"04-training-curves":       TrainingCurves(sampleHistory(30, 0, -1)),
 		"04b-training-curves-long": TrainingCurves(sampleHistory(100, 1, -1)).WithTitle("Training history (100 epochs)"),
 		"05-compare":               Compare(sampleRuns(), ValAccuracy, ValLoss).WithTitle("Activation functions"),
@@ -133,4 +130,10 @@ func reviewCharts(t *testing.T, ds *cifar.Dataset) map[string]*Chart {
 		"07b-confusion-normalised": ConfusionMatrix(cm.Normalized()),
 		"08-weights":               WeightHistograms(sampleLayers()),
 	}
+}
+
+// countsOf returns the number of images of each class of s.
+func countsOf(s *cifar.Split) []int {
+	c := s.ClassCounts()
+	return c[:]
 }

@@ -170,6 +170,7 @@ func (r *ClassificationReport) String() string {
 	return b.String()
 }
 
+// format writes v with the report's decimals (0 is a valid choice, as in scikit-learn).
 func (r *ClassificationReport) format(v float64) string {
 	return strconv.FormatFloat(v, 'f', r.Digits, 64)
 }

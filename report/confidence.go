@@ -94,16 +94,9 @@ func NewConfidenceAnalysisFromPredictions(yTrue, yPred []int, confidence []float
 	return a, nil
 }
 
-func (a *ConfidenceAnalysis) format(v float64) string {
-	if math.IsNaN(v) {
-		return "n/a"
-	}
-	d := a.Digits
-	if d <= 0 {
-		d = 4
-	}
-	return strconv.FormatFloat(v, 'f', d, 64)
-}
+// format writes v with the analysis's decimals (4 by default), "n/a" for a value that does not
+// exist.
+func (a *ConfidenceAnalysis) format(v float64) string { return fixed(v, a.Digits, 4, "n/a") }
 
 // String renders the analysis as the lab prints it:
 //

@@ -3,11 +3,11 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
-	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
+
+	"github.com/cifarlab/cifarlab/internal/display"
 )
 
 // Renderer is what every report of this package implements.
@@ -16,23 +16,13 @@ type Renderer interface {
 	Markdown() string // Markdown, for notebooks and their PDF export
 }
 
-// stdout is where Display prints outside a notebook (a variable for the tests).
-var stdout io.Writer = os.Stdout
-
 // Display shows r in the running GoNB cell as Markdown (with the plain text as the text/plain
 // alternative) and waits until GoNB has received it. Outside a notebook it prints the plain text
 // to standard output.
 func Display(r Renderer) error {
-	if !gonbui.IsNotebook {
-		return Fprint(stdout, r)
-	}
-	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{
-		protocol.MIMETextMarkdown: r.Markdown(),
-		protocol.MIMETextPlain:    r.String(),
-	}})
-	gonbui.Sync()
-	if err := gonbui.Error(); err != nil {
-		return fmt.Errorf("report: displaying in the notebook: %w", err)
+	err := display.Show(protocol.MIMETextMarkdown, func() (any, error) { return r.Markdown(), nil }, r.String())
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
 	return nil
 }

@@ -82,16 +82,9 @@ func (s *WeightStats) TotalParams() int {
 	return n
 }
 
-func (s *WeightStats) format(v float64) string {
-	if math.IsNaN(v) {
-		return "-"
-	}
-	d := s.Digits
-	if d <= 0 {
-		d = 6
-	}
-	return strconv.FormatFloat(v, 'f', d, 64)
-}
+// format writes v with the statistics' decimals (6 by default), "-" for a value that does not
+// exist (the statistics of an empty tensor).
+func (s *WeightStats) format(v float64) string { return fixed(v, s.Digits, 6, "-") }
 
 // Table returns the statistics as a table with one row per layer and the total of parameters.
 func (s *WeightStats) Table() *Table {

@@ -1,18 +1,19 @@
-package report
+package lab
 
 import (
 	"fmt"
 	"strconv"
 
 	"github.com/cifarlab/cifarlab/cifar"
+	"github.com/cifarlab/cifarlab/report"
 )
 
 // DatasetSummary returns the table of the labs' first cells: for each split, the shape and dtype
 // of the images, their pixel value range, the shape of the labels and their range, as Python
 // prints them ("(50000, 32, 32, 3)").
-func DatasetSummary(splits ...cifar.Description) *Table {
-	t := &Table{Title: "Dataset", Header: []string{"Split", "Images shape", "dtype", "Pixel values", "Labels shape", "Label values"},
-		Align: []Align{AlignLeft, AlignLeft, AlignLeft, AlignLeft, AlignLeft, AlignLeft}}
+func DatasetSummary(splits ...cifar.Description) *report.Table {
+	t := &report.Table{Title: "Dataset", Header: []string{"Split", "Images shape", "dtype", "Pixel values", "Labels shape", "Label values"},
+		Align: []report.Align{report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignLeft, report.AlignLeft}}
 	for _, d := range splits {
 		s := d.ImageShape
 		labels := "-"
@@ -28,8 +29,8 @@ func DatasetSummary(splits ...cifar.Description) *Table {
 // ClassCounts returns the number of images of each class in each split: one row per class (its
 // label and name), one column per split, and a total row. The class names are those of the first
 // split (cifar.ClassNames when it has none).
-func ClassCounts(splits ...cifar.Description) *Table {
-	t := &Table{Title: "Images per class", Header: []string{"Label", "Class"}, Align: []Align{AlignRight, AlignLeft}}
+func ClassCounts(splits ...cifar.Description) *report.Table {
+	t := &report.Table{Title: "Images per class", Header: []string{"Label", "Class"}, Align: []report.Align{report.AlignRight, report.AlignLeft}}
 	names := cifar.ClassNames
 	if len(splits) > 0 && splits[0].ClassNames[0] != "" {
 		names = splits[0].ClassNames
@@ -54,7 +55,7 @@ func ClassCounts(splits ...cifar.Description) *Table {
 	return t
 }
 
-// Dataset returns the summary and the class counts of the splits, shown together.
-func Dataset(splits ...cifar.Description) Group {
-	return Group{DatasetSummary(splits...), ClassCounts(splits...)}
+// DatasetTables returns the summary and the class counts of the splits, shown together.
+func DatasetTables(splits ...cifar.Description) report.Group {
+	return report.Group{DatasetSummary(splits...), ClassCounts(splits...)}
 }
