@@ -307,18 +307,28 @@ func flatSourceExists(path string) bool {
 
 // readWholeFile is the portable fallback of mapFile.
 func readWholeFile(path string) ([]byte, fs.FileInfo, error) {
-	f, err := os.Open(path)
+	f, info, err := openFlat(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("cifar: flat cache: %w", err)
-	}
 	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cifar: flat cache: %w", err)
 	}
 	return data, info, nil
+}
+
+// openFlat opens the flat cache file path and returns its information.
+func openFlat(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("cifar: flat cache: %w", err)
+	}
+	return f, info, nil
 }

@@ -3,9 +3,7 @@
 package cifar
 
 import (
-	"fmt"
 	"io/fs"
-	"os"
 	"syscall"
 )
 
@@ -14,15 +12,11 @@ import (
 // process exits, like the data set it holds in a notebook cell. It also returns the file's
 // information, taken from the mapped file itself.
 func mapFile(path string) ([]byte, fs.FileInfo, error) {
-	f, err := os.Open(path)
+	f, info, err := openFlat(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("cifar: flat cache: %w", err)
-	}
 	if info.Size() == 0 {
 		return nil, info, nil
 	}

@@ -88,3 +88,16 @@ func checkMode(mode string) error {
 	}
 	return fmt.Errorf("Mode %q is unknown (want auto, min or max)", mode)
 }
+
+// monitored returns the monitored metric of an epoch's logs. When it is missing, it says so once
+// per training (who names the callback, consequence what it means), unless quiet.
+func monitored(run TrainingRun, logs Logs, monitor, who, consequence string, quiet bool, warned *bool) (float64, bool) {
+	v, ok := logs[monitor]
+	if !ok {
+		if !*warned && !quiet {
+			run.Printf("%s: metric %q is not available (no validation data?); %s.", who, monitor, consequence)
+		}
+		*warned = true
+	}
+	return v, ok
+}

@@ -1,40 +1,42 @@
-// Package keras is a small Keras-like model API on top of GoMLX, made for the cifarlab notebooks.
+// Package keras is a small Keras-like model API on top of GoMLX.
 //
-// It covers what the two CIFAR-10 labs use: a Sequential stack of Flatten, Dense, Dropout and
-// Activation layers; Compile with SGD, Adam, Nadam or RMSprop and a categorical, sparse categorical or
-// mean squared error loss; Fit with Keras's validation split, per-epoch shuffling, progress lines and
-// callbacks (EarlyStopping, ReduceLROnPlateau, TerminateOnNaN or your own); Evaluate and Predict; and
-// Save/Load plus memoized training, so that a GoNB cell that re-runs a finished training loads it
-// instead of training again.
+// It covers what the classic Keras multilayer-perceptron labs use: a Sequential stack of Flatten,
+// Dense, Dropout and activation layers; Compile with SGD, Adam, Nadam or RMSprop and a
+// categorical, sparse categorical or mean squared error loss; Fit with Keras's validation split,
+// shuffling, progress lines and callbacks (EarlyStopping, ReduceLROnPlateau, TerminateOnNaN or
+// your own); Evaluate and Predict; Save and Load. It knows nothing of a dataset or an application:
+// package keras/runs adds memoized training on top of Fit, and package lab the CIFAR-10 labs.
 //
-// A typical notebook cell:
+// A typical use:
 //
 //	m, err := keras.Sequential([]int{32, 32, 3},
 //		keras.Flatten(),
-//		keras.Dense(512, "relu"),
+//		keras.Dense(512, keras.ReLU),
 //		keras.Dropout(0.3),
-//		keras.Dense(10, "softmax"),
+//		keras.Dense(10, keras.Softmax),
 //	)
 //	err = m.Compile(keras.CompileConfig{
 //		Optimizer: keras.Adam(0.001),
-//		Loss:      "categorical_crossentropy",
-//		Metrics:   []string{"accuracy"},
+//		Loss:      keras.LossCategoricalCrossentropy,
+//		Metrics:   []keras.Metric{keras.MetricAccuracy},
 //	})
-//	x := keras.NewPixelArray(train.Images, -1, 32, 32, 3) // pixel/255, a quarter of the memory of float32
-//	y := keras.OneHot(train.OneHot(), 10)
-//	hist, err := m.Fit(x, y, keras.FitConfig{Epochs: 50, BatchSize: 32, ValidationSplit: 0.2, Verbose: 2,
+//	x := keras.NewPixelArray(pixels, -1, 32, 32, 3) // uint8 pixels fed as pixel/255
+//	y := keras.OneHot(oneHot, 10)
+//	hist, err := m.Fit(ctx, x, y, keras.FitConfig{Epochs: 50, BatchSize: 32, ValidationSplit: 0.2, Verbose: 2,
 //		Callbacks: []keras.Callback{keras.NewEarlyStopping("val_loss", 10, true)}})
 //
-// The numerics follow Keras: Glorot-uniform kernels and zero biases by default, Keras's optimizer
-// defaults (ε = 1e-7), probabilities clipped to [1e-7, 1-1e-7] in the cross-entropies, the last
-// fraction of the samples as validation set, running sample-weighted epoch means for the training
-// metrics, and the callbacks' messages word for word.
+// The numerics follow Keras 3 on TensorFlow: Glorot-uniform kernels and zero biases by default,
+// Keras's optimizer formulas and defaults (ε = 1e-7), the cross-entropy of a softmax output computed
+// from its logits (as Keras does on TensorFlow) and probabilities clipped to [1e-7, 1-1e-7] for
+// other outputs, the last fraction of the samples as validation set, one shuffle per Fit kept for
+// every epoch (what Keras does with its seed set), running sample-weighted epoch means for the
+// training metrics, and the callbacks' messages word for word.
 //
 // Everything random (initial weights, shuffles, dropout) comes from the model's seed, so the same
-// seed gives the same History on the same backend; dropout masks are a hash of the seed, so that
-// XLA and the pure-Go backend draw the same ones. The package runs on GoMLX's XLA backend with the
-// PJRT CPU plugin that kernel-setup/setup.sh installs, or on its pure-Go backend (see [Backend]);
-// it never downloads a plugin.
+// seed gives the same History on the same backend; dropout masks are a hash of the seed, the layer
+// and the step, so that every GoMLX backend draws the same ones. Models run on the backend given
+// with SetDefaultBackend or Model.SetBackend (package backend starts XLA or the pure-Go backend),
+// and on GoMLX's pure-Go backend when none is given.
 //
 // Errors are returned, never panicked, and start with "keras: ". A Model is not safe for concurrent
 // use; different models may be used from different goroutines.

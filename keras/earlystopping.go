@@ -70,12 +70,8 @@ func (es *EarlyStopping) improves(current, reference float64) bool {
 
 // OnEpochEnd tracks the best epoch and asks to stop once patience is exhausted.
 func (es *EarlyStopping) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error {
-	current, ok := logs[es.monitor()]
+	current, ok := monitored(run, logs, es.monitor(), "EarlyStopping", "early stopping is off", es.Quiet, &es.warned)
 	if !ok {
-		if !es.warned && !es.Quiet {
-			run.Printf("EarlyStopping: metric %q is not available (no validation data?); early stopping is off.", es.monitor())
-		}
-		es.warned = true
 		return nil
 	}
 	if es.RestoreBestWeights && es.bestWeights == nil {

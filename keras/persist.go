@@ -80,7 +80,7 @@ func (m *Model) Save(dir string) error {
 	return nil
 }
 
-// Load reads a model written by Save (or a memoized run's folder): architecture, compile settings,
+// Load reads a model written by Save (also the model/ folder of a keras/runs run): architecture, compile settings,
 // learning rate, weights and History. A folder without its complete marker is refused, and so is
 // one whose files do not match their checksums.
 func Load(dir string) (*Model, error) {

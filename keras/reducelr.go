@@ -74,12 +74,8 @@ func (r *ReduceLROnPlateau) maximize() bool {
 
 // OnEpochEnd reduces the learning rate when the patience is exhausted.
 func (r *ReduceLROnPlateau) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error {
-	current, ok := logs[r.monitor()]
+	current, ok := monitored(run, logs, r.monitor(), "ReduceLROnPlateau", "the learning rate stays", r.Quiet, &r.warned)
 	if !ok {
-		if !r.warned && !r.Quiet {
-			run.Printf("ReduceLROnPlateau: metric %q is not available (no validation data?); the learning rate stays.", r.monitor())
-		}
-		r.warned = true
 		return nil
 	}
 	if r.cooldownCounter > 0 {
