@@ -1,9 +1,12 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/internal/scratch"
@@ -13,15 +16,69 @@ import (
 )
 
 // LoadData loads CIFAR-10 like keras.datasets.cifar10.load_data() (see cifar.Load) from the data
-// folder of the settings, printing the progress of long work (a download, the first decoding).
-// Dataset.Source says where the data came from. After the first load, the flat cache gives the
-// data back in milliseconds, so every cell that needs the images calls it.
+// folder of the settings. After the first load, the flat cache gives the data back in
+// milliseconds, so every cell that needs the images calls it, and such a quick load prints
+// nothing; a load that takes longer than half a second (a download, the first decoding) prints its
+// progress. Dataset.Source says where the data came from.
 //
 // An interrupt (GoNB's stop button sends SIGINT to the cell, a terminal's ctrl-C, SIGTERM) stops
 // the load after it removed what it was writing (a partial download, a flat cache being written);
 // the signal then ends the program as usual.
 func LoadData() (*cifar.Dataset, error) {
-	return loadData(cifar.Options{Progress: os.Stdout})
+	progress := newLateWriter(os.Stdout, progressDelay)
+	defer progress.stop()
+	return loadData(cifar.Options{Progress: progress})
+}
+
+// progressDelay is how long a load may take before LoadData shows its progress.
+const progressDelay = 500 * time.Millisecond
+
+// lateWriter holds back what is written to it until delay has passed since it was made, then
+// writes that and everything after it through to w: quick work prints nothing, long work all its
+// progress. stop ends it, dropping what is still held back.
+type lateWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	held    bytes.Buffer
+	through bool // the delay has passed: writes go to w
+	stopped bool
+	timer   *time.Timer
+}
+
+func newLateWriter(w io.Writer, delay time.Duration) *lateWriter {
+	l := &lateWriter{w: w}
+	l.timer = time.AfterFunc(delay, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if !l.stopped {
+			l.through = true
+			_, _ = l.w.Write(l.held.Bytes())
+			l.held.Reset()
+		}
+	})
+	return l
+}
+
+// Write implements io.Writer.
+func (l *lateWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.stopped:
+		return len(p), nil
+	case l.through:
+		return l.w.Write(p)
+	}
+	return l.held.Write(p)
+}
+
+// stop drops what is held back and discards later writes.
+func (l *lateWriter) stop() {
+	l.timer.Stop()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopped = true
+	l.held.Reset()
 }
 
 // loadData loads the dataset from the settings' data folder; tests give a local download server.

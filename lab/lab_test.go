@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/keras"
@@ -226,4 +228,45 @@ func TestPredictionsMemoized(t *testing.T) {
 	if _, err := readProbs(files[0], 25, 10); err != nil {
 		t.Errorf("the damaged file was not replaced: %v", err)
 	}
+}
+
+// lateWriter passes nothing of quick work through, and everything of long work.
+func TestLateWriter(t *testing.T) {
+	var quick strings.Builder
+	l := newLateWriter(&quick, time.Hour)
+	fmt.Fprintln(l, "found the data")
+	l.stop()
+	fmt.Fprintln(l, "after stop")
+	if quick.Len() != 0 {
+		t.Errorf("quick work printed %q", quick.String())
+	}
+	var slow syncBuilder
+	l = newLateWriter(&slow, 10*time.Millisecond)
+	fmt.Fprintln(l, "downloading")
+	for deadline := time.Now().Add(10 * time.Second); slow.String() == "" && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	fmt.Fprintln(l, "extracting")
+	l.stop()
+	if got := slow.String(); got != "downloading\nextracting\n" {
+		t.Errorf("long work printed %q", got)
+	}
+}
+
+// syncBuilder is a strings.Builder safe for the timer's goroutine.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
