@@ -30,7 +30,11 @@ func XLA(config string) (b compute.Backend, desc string, err error) {
 	_ = os.Setenv(xla.NoAutoInstallEnv, "1")
 	defer func() {
 		if r := recover(); r != nil {
-			b, desc, err = nil, "", fmt.Errorf("%v", r)
+			if e, ok := r.(error); ok {
+				b, desc, err = nil, "", fmt.Errorf("go-xla panicked: %w", e)
+			} else {
+				b, desc, err = nil, "", fmt.Errorf("go-xla panicked: %v", r)
+			}
 		}
 	}()
 	xb, err := xla.NewWithOptions(config, nil)

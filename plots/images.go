@@ -121,7 +121,7 @@ func (g Grid) Chart() *Chart {
 	for i, img := range g.Images {
 		s, err := imageSide(len(img))
 		if err != nil {
-			return errChart(g.Title, errorf("image grid: image %d: %v", i, err))
+			return errChart(g.Title, errorf("image grid: image %d: %w", i, err))
 		}
 		if i > 0 && s != side {
 			return errChart(g.Title, errorf("image grid: image %d is %dx%d, image 0 is %dx%d", i, s, s, side, side))
