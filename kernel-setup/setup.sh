@@ -300,7 +300,7 @@ step_tools() {
 
 # ---------------------------------------------------------------------------------------------
 # XLA's PJRT CPU plugin: a wheel from PyPI, pinned by version and hash, of which only the .so is
-# kept. go-xla's own auto-install (from GitHub) is never used: keras turns it off and loads
+# kept. go-xla's own auto-install (from GitHub) is never used: package backend turns it off and loads
 # the plugin by its absolute path.
 PJRT_PLUGIN=${CIFARLAB_PJRT_PLUGIN:-${XDG_DATA_HOME:-$HOME/.local/share}/cifarlab/pjrt/pjrt_c_api_cpu_plugin.so}
 PJRT_REQ="$HERE/pjrt-requirements.txt"

@@ -27,7 +27,7 @@ py=$(command -v python3 || true)
 [ -n "$py" ] || { echo "run.sh: no python3 to find the CUDA plugin with" >&2; exit 1; }
 # The plugin and the CUDA libraries as jax installs them: jax_plugins/xla_cuda13/xla_cuda_plugin.so
 # and site-packages/nvidia/*/lib. go-xla loads the plugin by its absolute path (no auto-install:
-# keras turns it off), and the plugin finds CUDA through LD_LIBRARY_PATH.
+# package backend turns it off), and the plugin finds CUDA through LD_LIBRARY_PATH.
 read -r plugin libs < <("$py" - <<'PY'
 import glob, os, site, sys
 roots = site.getsitepackages() + [site.getusersitepackages()]
