@@ -10,6 +10,7 @@ import (
 
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/internal/testutil"
+	"github.com/cifarlab/cifarlab/keras"
 )
 
 // TestLoadDataHelperProcess is not a test: TestLoadDataInterrupted runs it as a helper process
@@ -33,4 +34,57 @@ func TestLoadDataInterrupted(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadDataHelperProcess$")
 	cmd.Env = append(os.Environ(), "LAB_TEST_URL="+url, cifar.EnvCacheDir+"="+cache, cifar.EnvDataDir+"=")
 	testutil.InterruptDownload(t, cmd, started, cache, syscall.SIGINT)
+}
+
+// TestTrainHelperProcess is not a test: TestTrainInterrupted runs it as a helper process that
+// trains a tiny experiment for many epochs, printing the epoch lines.
+func TestTrainHelperProcess(t *testing.T) {
+	if os.Getenv("LAB_TEST_TRAIN") == "" {
+		t.Skip("helper process only")
+	}
+	e := Experiment{
+		Model: keras.ModelSpec{InputShape: inputShape, Seed: 5,
+			Layers: []keras.LayerSpec{keras.Flatten(), keras.Dense(16, keras.ReLU), keras.Dense(10, keras.Softmax)}},
+		Compile:      keras.CompileConfig{Optimizer: keras.Adam(0.01), Loss: keras.LossSparseCategoricalCrossentropy},
+		Fit:          keras.FitConfig{Epochs: 100000, BatchSize: 2, Verbose: 2},
+		TrainSamples: 150,
+	}
+	_, err := Train(e)
+	fmt.Println("returned:", err)
+	os.Exit(0)
+}
+
+// An interrupt during Train (GoNB's stop button sends SIGINT to the cell) stops the training
+// between two steps: Train returns an error saying so, and no run is saved.
+func TestTrainInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := cifar.WriteSynthetic(dir, cifar.Python, cifar.SyntheticOptions{TrainPerBatch: 40, Test: 30, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	runsDir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestTrainHelperProcess$")
+	cmd.Env = append(os.Environ(), "LAB_TEST_TRAIN=1", cifar.EnvDataDir+"="+dir, cifar.EnvCacheDir+"="+t.TempDir(),
+		EnvRunsDir+"="+runsDir, EnvQuick+"=", EnvRetrain+"=")
+	lines := testutil.StartLines(t, cmd)
+	var returned string
+	for line := range lines {
+		if strings.HasPrefix(line, "Epoch 3/") {
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if strings.HasPrefix(line, "returned:") {
+			returned = line
+		}
+	}
+	if !strings.Contains(returned, "training interrupted; nothing was saved") || !strings.Contains(returned, "context canceled") {
+		t.Fatalf("helper said %q, want the interrupted training reported", returned)
+	}
+	entries, err := os.ReadDir(runsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("%s left in the runs folder", e.Name())
+	}
 }
