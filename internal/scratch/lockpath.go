@@ -20,6 +20,7 @@ var lockPollInterval = 200 * time.Millisecond
 // collector now and then: a lock that its holder dropped without releasing it is released when
 // its file is collected.
 func LockPath(ctx context.Context, path string, waiting func()) (*Lock, error) {
+	notified := false
 	for attempt := 0; ; attempt++ {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
@@ -39,8 +40,9 @@ func LockPath(ctx context.Context, path string, waiting func()) (*Lock, error) {
 			continue
 		}
 		f.Close()
-		if attempt == 0 && waiting != nil {
+		if !notified && waiting != nil {
 			waiting()
+			notified = true
 		}
 		if attempt%10 == 9 {
 			runtime.GC()

@@ -172,8 +172,8 @@ func (r *Run) load(m *keras.Model, out io.Writer) error {
 	return nil
 }
 
-// save writes the trained run into its folder, atomically. A save that fails while a complete,
-// readable run of the same key is in place (saved by another process) is no failure.
+// save writes the trained run into its folder, atomically, replacing an older run of the key
+// (Retrain, or an unreadable run). The caller holds the key's lock, so no other Fit saves it now.
 func (r *Run) save(m *keras.Model, log []byte) error {
 	err := atomicdir.Write(r.Dir, func(tmp string) error {
 		if err := m.Save(filepath.Join(tmp, modelDir)); err != nil {
@@ -192,11 +192,6 @@ func (r *Run) save(m *keras.Model, log []byte) error {
 		return atomicdir.WriteSums(tmp, []string{logFile, runFile})
 	})
 	if err != nil {
-		if atomicdir.IsComplete(r.Dir) {
-			if _, lerr := keras.Load(filepath.Join(r.Dir, modelDir)); lerr == nil {
-				return nil
-			}
-		}
 		return fmt.Errorf("runs: saving run %s to %s: %w", r.Key, r.Dir, err)
 	}
 	return nil
