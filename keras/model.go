@@ -187,8 +187,12 @@ func (m *Model) SetOutput(w io.Writer) {
 // Output is where the model prints (see SetOutput).
 func (m *Model) Output() io.Writer { return m.out }
 
-// History is the History of the last Fit (trained or loaded), or nil.
+// History is the History of the last Fit (or the one given to SetHistory, or read by Load), or nil.
 func (m *Model) History() *History { return m.history }
+
+// SetHistory sets the History that History returns and Save writes, as Keras's model.history may
+// be set; keras/runs gives a loaded run's History to the model it loads the run into.
+func (m *Model) SetHistory(h *History) { m.history = h }
 
 // dropEngine finalizes the compiled graphs (they hold references to the old variables).
 func (m *Model) dropEngine() {

@@ -75,8 +75,8 @@ type runInfo struct {
 var staleInRuns = append(atomicdir.StalePatterns("????????????????"), ".lock-????????????????")
 
 // Fit trains m like m.Fit(ctx, x, y, cfg), or loads the finished run with the same key from
-// opts.Dir into m (weights and learning rate; the optimizer's moments start afresh, as after
-// keras.Load). A trained run is saved before Fit returns; a training that fails or is cancelled
+// opts.Dir into m (weights, learning rate and History; the optimizer's moments and step count
+// start afresh, as after keras.Load). A trained run is saved before Fit returns; a training that fails or is cancelled
 // saves nothing and returns what m.Fit returned.
 //
 // When it loads a run and cfg.Verbose > 0, it prints "loaded run KEY from DIR" and the run's epoch
@@ -164,6 +164,7 @@ func (r *Run) load(m *keras.Model, out io.Writer) error {
 			return err
 		}
 	}
+	m.SetHistory(saved.History())
 	r.History, r.Loaded = saved.History(), true
 	fmt.Fprintf(out, "loaded run %s from %s\n", r.Key, r.Dir)
 	if log, err := os.ReadFile(filepath.Join(r.Dir, logFile)); err == nil {

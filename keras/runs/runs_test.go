@@ -73,6 +73,9 @@ func TestFitTrainsThenLoads(t *testing.T) {
 	if h1, h2 := historyJSON(t, r1.History), historyJSON(t, r2.History); h1 != h2 {
 		t.Errorf("loaded History\n%s\nwant the trained one\n%s", h2, h1)
 	}
+	if m2.History() == nil || historyJSON(t, m2.History()) != historyJSON(t, r1.History) {
+		t.Error("the model a run was loaded into does not hold the run's History")
+	}
 	if key, err := runs.Key(smallModel(t, f.seed), f.x, f.y, baseConfig()); err != nil || key != r1.Key {
 		t.Errorf("Key: %q, %v; want %q", key, err, r1.Key)
 	}
