@@ -1,6 +1,24 @@
 package main
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/cifarlab/cifarlab/lab"
+)
+
+// TestMain runs the benchmarks on the labs' backend (lab.UseBackend: XLA on the CPU when its plugin
+// is installed, else pure Go; GOMLX_BACKEND chooses), saying which on stderr.
+func TestMain(m *testing.M) {
+	info, err := lab.UseBackend()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(os.Stderr, info)
+	os.Exit(m.Run())
+}
 
 // benchmarkStep reports ms/step of a reference model's training step (30 steps per iteration).
 func benchmarkStep(b *testing.B, name string) {
