@@ -83,7 +83,7 @@ func train(e Experiment, quiet bool) (*Run, error) {
 		return nil, err
 	}
 	r.History, r.Key, r.Dir, r.Loaded = memo.History, memo.Key, memo.Dir, memo.Loaded
-	if !quiet {
+	if !quiet || !r.Loaded { // a quiet load shows nothing; a training its final curves
 		if err := live.Done(r.History); err != nil {
 			return nil, err
 		}
