@@ -4,7 +4,7 @@
 #   ./labs.sh                  set up (once; idempotent) and open JupyterLab on notebooks/
 #                              (port 8888, else the next free one up to 8898, or $CIFARLAB_PORT;
 #                              prints the URL with its token; no browser opened without a display)
-#   ./labs.sh pdf [NB.ipynb]   set up, execute notebooks headless, export notebooks/out/NAME.pdf
+#   ./labs.sh pdf [NB.ipynb]   set up, execute notebooks headless, export out/NAME.pdf
 #   ./labs.sh data [-dir DIR]  load CIFAR-10 and describe it (no Jupyter needed)
 #
 # Data comes from CIFAR10_DIR, else the per-user cache (downloading the official archive there).
@@ -30,7 +30,7 @@ case "${1:-}" in
   pdf)
     shift
     if [ $# -eq 0 ]; then set -- notebooks/lab3.ipynb notebooks/exercise2.ipynb notebooks/compare.ipynb; fi
-    exec go run ./notebooks/nbrun -pdf "$@" ;;
+    exec go run ./nbrun -pdf "$@" ;;
   "")
     args=()
     [ "$(id -u)" = 0 ] && args+=(--allow-root)

@@ -46,4 +46,4 @@ go test -run '^$' -fuzz FuzzDecodePythonBatch -fuzztime "${FUZZTIME:-15s}" -fuzz
 
 # The notebooks: every notebook executed in quick mode on the GoNB kernel, PDF export and checks
 # of the PDFs.
-notebooks/test.sh
+nbrun/test.sh

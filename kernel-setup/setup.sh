@@ -30,6 +30,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)  # this clone: every notebook's kernel builds cells against it
 MODE=setup
 WITH_TEX=0
 for arg in "$@"; do
@@ -383,11 +384,14 @@ wrapper_text() {
 # matrix products when XLA's plugin is missing. GOFLAGS=-ldflags=-w: cell programs are linked
 # without DWARF debug information, which halves the link that every cell execution does (stack
 # traces keep their file names and lines; an -ldflags in the caller's GOFLAGS comes later and wins).
+# -go_work: every notebook's temporary module starts in a Go workspace with this clone of cifarlab
+# in it, so any notebook (a new one from the launcher too) imports github.com/cifarlab/cifarlab/...
+# with no set-up cell; it comes after kernel.json's own (empty) -go_work, so it wins.
 PATH='$BIN':'$goroot/bin':"\$PATH"
 GOEXPERIMENT=\${GOEXPERIMENT:-simd}
 GOFLAGS="-ldflags=-w\${GOFLAGS:+ \$GOFLAGS}"
 export PATH GOEXPERIMENT GOFLAGS
-exec '$BIN/gonb' "\$@"
+exec '$BIN/gonb' "\$@" -go_work='$REPO'
 EOF
 }
 

@@ -14,7 +14,7 @@ import (
 // (GOMLX_BACKEND) are read here too.
 const (
 	// EnvQuick turns on quick mode: notebooks then train on a subset for a few epochs. The notebook
-	// runner (notebooks/nbrun -quick) and CI set it.
+	// runner (nbrun -quick) and CI set it.
 	EnvQuick = "CIFARLAB_QUICK"
 	// EnvRetrain makes Train train again even when a finished run is saved (and replace it).
 	EnvRetrain = "CIFARLAB_RETRAIN"

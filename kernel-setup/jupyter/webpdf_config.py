@@ -13,7 +13,7 @@ import shutil
 
 c = get_config()  # noqa: F821 (defined by traitlets when it loads this file)
 
-# `jupyter nbconvert --execute` (notebooks/nbrun): one stream output per stream and cell, as
+# `jupyter nbconvert --execute` (nbrun): one stream output per stream and cell, as
 # nbclient gave before 0.10 and as JupyterLab shows them, so that a "panic: " and its message
 # (written separately by the cell program) are read as one line.
 # nbclient's coalesce_streams is not marked configurable: mark it, then set it.

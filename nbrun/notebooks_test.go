@@ -10,13 +10,13 @@ import (
 )
 
 // The tests below execute notebooks on the gonb kernel. They run when CIFARLAB_NOTEBOOK_TESTS=1
-// (notebooks/test.sh sets it after kernel-setup/setup.sh); then a missing Jupyter or kernel is a
+// (nbrun/test.sh sets it after kernel-setup/setup.sh); then a missing Jupyter or kernel is a
 // failure, not a skip. CIFARLAB_NOTEBOOK_OUT keeps their outputs (PDFs, page PNGs) in that folder.
 
 func notebookTests(t *testing.T) string {
 	t.Helper()
 	if os.Getenv("CIFARLAB_NOTEBOOK_TESTS") != "1" {
-		t.Skip("set CIFARLAB_NOTEBOOK_TESTS=1 to execute the notebooks (notebooks/test.sh does, after kernel-setup/setup.sh)")
+		t.Skip("set CIFARLAB_NOTEBOOK_TESTS=1 to execute the notebooks (nbrun/test.sh does, after kernel-setup/setup.sh)")
 	}
 	if _, err := findJupyter(); err != nil {
 		t.Fatal(err)
@@ -36,9 +36,9 @@ func notebookTests(t *testing.T) string {
 // exports to a PDF that holds its headings and renders to PNG pages.
 func TestNotebooks(t *testing.T) {
 	out := notebookTests(t)
-	nbs, err := filepath.Glob("../*.ipynb")
+	nbs, err := filepath.Glob("../notebooks/*.ipynb")
 	if err != nil || len(nbs) == 0 {
-		t.Fatalf("no notebooks in ../: %v", err)
+		t.Fatalf("no notebooks in ../notebooks: %v", err)
 	}
 	for _, nb := range nbs {
 		name := strings.TrimSuffix(filepath.Base(nb), ".ipynb")
@@ -62,12 +62,12 @@ func TestNotebooks(t *testing.T) {
 func TestRunnerFailsOnPanic(t *testing.T) {
 	out := notebookTests(t)
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"-out", out, "../testdata/panic.ipynb"}, &stdout, &stderr)
+	code := run(context.Background(), []string{"-out", out, "testdata/panic.ipynb"}, &stdout, &stderr)
 	got := stdout.String() + stderr.String()
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1:\n%s", code, got)
 	}
-	for _, want := range []string{"FAIL ../testdata/panic.ipynb", "1 problem(s)", "cell 3 (In [2])", "panic: boom in cell 3"} {
+	for _, want := range []string{"FAIL testdata/panic.ipynb", "1 problem(s)", "cell 3 (In [2])", "panic: boom in cell 3"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
@@ -87,7 +87,7 @@ func TestRunnerFailsOnPanic(t *testing.T) {
 func TestRunnerFailsOnMissingChart(t *testing.T) {
 	out := notebookTests(t)
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"-out", out, "../testdata/nochart.ipynb"}, &stdout, &stderr)
+	code := run(context.Background(), []string{"-out", out, "testdata/nochart.ipynb"}, &stdout, &stderr)
 	got := stdout.String() + stderr.String()
 	if code != 1 || !strings.Contains(got, "expected at least 1 image(s) (charts) in the notebook, its outputs hold 0") {
 		t.Fatalf("exit code %d, want 1 and the missing chart named:\n%s", code, got)

@@ -5,15 +5,15 @@
 # training chart, an edited hyperparameter and re-runs (memoized runs loaded, not retrained), the
 # WebPDF export checked with pdftotext, and the warm-cell and memoized re-run timings.
 #
-#   notebooks/browser/run.sh        (notebooks/test.sh runs it; needs kernel-setup/setup.sh first)
+#   browser/run.sh        (nbrun/test.sh runs it; needs kernel-setup/setup.sh first)
 #
-# Everything it writes goes to notebooks/out/browser/ ($CIFARLAB_BROWSER_OUT): screenshots
+# Everything it writes goes to out/browser/ ($CIFARLAB_BROWSER_OUT): screenshots
 # (*.png), the exported PDF, the notebook as JupyterLab saved it, timings.json, the server's log.
 # The JupyterLab server, its kernels and the browser are stopped on every way out.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-HERE="$ROOT/notebooks/browser"
-OUT=${CIFARLAB_BROWSER_OUT:-$ROOT/notebooks/out/browser}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HERE="$ROOT/browser"
+OUT=${CIFARLAB_BROWSER_OUT:-$ROOT/out/browser}
 JUPYTER_VENV=${CIFARLAB_JUPYTER_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/cifarlab/jupyter}
 JUPYTER=${JUPYTER:-$JUPYTER_VENV/bin/jupyter}
 say() { echo "browser test: $*"; }

@@ -11,9 +11,9 @@ import (
 )
 
 // recorded is a notebook executed by the gonb kernel with every kind of failure, kept so that
-// the scanner is tested without Jupyter (made from ../testdata/failures.ipynb with
-// `go run ./notebooks/nbrun -out DIR notebooks/testdata/failures.ipynb`).
-const recorded = "../testdata/executed/failures.ipynb"
+// the scanner is tested without Jupyter (made from testdata/failures.ipynb with
+// `go run ./nbrun -out DIR nbrun/testdata/failures.ipynb`).
+const recorded = "testdata/executed/failures.ipynb"
 
 func TestCheckRecordedFailures(t *testing.T) {
 	nb, err := ReadNotebook(recorded)

@@ -11,9 +11,9 @@ import (
 // must, must2 or a trainModel of its own, none loads the data any other way than lab.LoadData, and
 // none checks an error by hand with must(0, x.Display()).
 func TestNotebooksDeclareNoHelpers(t *testing.T) {
-	nbs, err := filepath.Glob("../*.ipynb")
+	nbs, err := filepath.Glob("../notebooks/*.ipynb")
 	if err != nil || len(nbs) < 4 {
-		t.Fatalf("notebooks in ../: %v, %v", nbs, err)
+		t.Fatalf("notebooks in ../notebooks: %v, %v", nbs, err)
 	}
 	forbidden := []struct {
 		re  *regexp.Regexp

@@ -2,9 +2,9 @@
 // (GoNB reports panics and non-zero exits as successful executions), checks that each notebook
 // showed its charts, and exports it to PDF (nbconvert HTML printed by headless Chromium).
 //
-//	go run ./notebooks/nbrun [flags] NOTEBOOK.ipynb...
+//	go run ./nbrun [flags] NOTEBOOK.ipynb...
 //
-// For each notebook it writes, into -out (default: out/ beside the notebook):
+// For each notebook it writes, into -out (default: out/ in the current folder):
 //
 //	NAME.ipynb       the executed notebook, outputs included
 //	NAME.log         nbconvert's and the kernel's log
@@ -82,7 +82,7 @@ func runMain(args []string) int {
 
 // Options are nbrun's flags.
 type Options struct {
-	Out         string        // output folder; "" means out/ beside each notebook
+	Out         string        // output folder; "" means out/ in the current folder
 	Quick       bool          // set CIFARLAB_QUICK=1 for the notebooks
 	NoExec      bool          // check and export the notebooks as they are
 	PDF         bool          // export to PDF through Chromium and check it
@@ -131,7 +131,7 @@ func parseArgs(args []string, stderr io.Writer) (o Options, notebooks []string, 
 	fs := flag.NewFlagSet("nbrun", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var contains stringList
-	fs.StringVar(&o.Out, "out", "", "folder for the executed notebooks, logs, HTML, PDFs and page PNGs (default: out/ beside each notebook)")
+	fs.StringVar(&o.Out, "out", "", "folder for the executed notebooks, logs, HTML, PDFs and page PNGs (default: out/ in the current folder)")
 	quick, err := settings.Bool(envQuick)
 	if err != nil {
 		fmt.Fprintf(stderr, "nbrun: %v\n", err)
@@ -277,7 +277,7 @@ func runNotebook(ctx context.Context, nbPath string, o Options, progress io.Writ
 	}
 	outDir := o.Out
 	if outDir == "" {
-		outDir = filepath.Join(filepath.Dir(absNB), "out")
+		outDir = "out" // in the current folder: never beside the notebooks, which students browse
 	}
 	if outDir, err = filepath.Abs(outDir); err != nil {
 		return nil, err

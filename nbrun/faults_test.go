@@ -170,7 +170,7 @@ func TestFailedRunLeavesNothingThatLooksPassed(t *testing.T) {
 		wantFiles []string
 	}{
 		{"nbconvert fails", "fail", "", []string{"pass.FAILED.txt", "pass.log"}},
-		{"a cell panics", "pass", "../testdata/executed/failures.ipynb", []string{"pass.FAILED.ipynb", "pass.FAILED.txt", "pass.log"}},
+		{"a cell panics", "pass", "testdata/executed/failures.ipynb", []string{"pass.FAILED.ipynb", "pass.FAILED.txt", "pass.log"}},
 		{"passes", "pass", "testdata/pass.ipynb", []string{"pass.ipynb", "pass.log"}},
 	}
 	for _, tc := range tests {
