@@ -2,7 +2,9 @@
 # Sets up everything the cifarlab notebooks need, once per user and machine:
 #   - JupyterLab 4 and nbconvert 7 from PyPI, pinned with their hashes in requirements.txt, in a
 #     virtual environment in ${XDG_DATA_HOME:-~/.local/share}/cifarlab/jupyter, with settings that
-#     make the WebPDF export print with the system Chromium, offline; Debian's classic Notebook 6
+#     make the WebPDF export print with the system Chromium, offline (JupyterLab's "PDF" item too,
+#     through the server extension jupyter/cifarlab_jupyter.py), that hide the exports that cannot
+#     work here and JupyterLab's news question; Debian's classic Notebook 6
 #     only as the fallback where PyPI cannot be reached (the set-up says which it chose);
 #   - the Go tools of the GoNB kernel, pinned in kernel-setup/tools/go.mod (gonb, gopls,
 #     goimports), built into a per-user bin folder;
@@ -37,7 +39,7 @@ for arg in "$@"; do
   case "$arg" in
     --check) MODE=check ;;
     --with-tex) WITH_TEX=1 ;;
-    -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set /{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -134,24 +136,49 @@ venv_ok() {
     && [ "$(cat "$JUPYTER_VENV/cifarlab-stamp" 2>/dev/null)" = "$(venv_stamp)" ]
 }
 
-# The config files that make nbconvert's WebPDF export print with the system Chromium, offline.
+# The files that set up JupyterLab and nbconvert, copied from kernel-setup/jupyter into the virtual
+# environment and compared with the repository's on every run:
+#   - webpdf_config.py as etc/jupyter/jupyter_server_config.py and jupyter_nbconvert_config.py:
+#     WebPDF prints with the system Chromium, offline; Qt PDF/PNG hidden; the extension enabled;
+#   - templates/cifarlab_webpdf: the WebPDF template with the print CSS;
+#   - cifarlab_jupyter.py into site-packages: the server extension that serves JupyterLab's
+#     "PDF" export (/nbconvert/pdf) with WebPDF instead of LaTeX;
+#   - lab-settings/overrides.json as share/jupyter/lab/settings/overrides.json: JupyterLab's
+#     defaults (no news question, no update check).
 WEBPDF_TEMPLATE="$HERE/jupyter/templates/cifarlab_webpdf"
-webpdf_config_ok() {
-  local f
-  for f in jupyter_server_config.py jupyter_nbconvert_config.py; do
-    cmp -s "$WEBPDF_CONFIG" "$JUPYTER_VENV/etc/jupyter/$f" || return 1
-  done
-  diff -rq "$WEBPDF_TEMPLATE" "$JUPYTER_VENV/share/jupyter/nbconvert/templates/cifarlab_webpdf" >/dev/null 2>&1
+jupyter_files() { # "source<TAB>destination" lines, one per file or folder
+  local site
+  site=$("$JUPYTER_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))' 2>/dev/null) \
+    || site="$JUPYTER_VENV/lib/site-packages-not-found"
+  printf '%s\t%s\n' \
+    "$WEBPDF_CONFIG" "$JUPYTER_VENV/etc/jupyter/jupyter_server_config.py" \
+    "$WEBPDF_CONFIG" "$JUPYTER_VENV/etc/jupyter/jupyter_nbconvert_config.py" \
+    "$WEBPDF_TEMPLATE" "$JUPYTER_VENV/share/jupyter/nbconvert/templates/cifarlab_webpdf" \
+    "$HERE/jupyter/cifarlab_jupyter.py" "$site/cifarlab_jupyter.py" \
+    "$HERE/jupyter/lab-settings/overrides.json" "$JUPYTER_VENV/share/jupyter/lab/settings/overrides.json"
 }
 
+jupyter_files_stale() { # prints the destinations (relative to the venv) that differ from the repository's
+  local src dst
+  while IFS=$'\t' read -r src dst; do
+    if [ -d "$src" ]; then diff -rq "$src" "$dst" >/dev/null 2>&1 || echo "${dst#"$JUPYTER_VENV"/}"
+    else cmp -s "$src" "$dst" || echo "${dst#"$JUPYTER_VENV"/}"; fi
+  done < <(jupyter_files)
+}
+
+webpdf_config_ok() { [ -z "$(jupyter_files_stale)" ]; }
+
 install_webpdf_config() {
-  mkdir -p "$JUPYTER_VENV/etc/jupyter"
-  local f
-  for f in jupyter_server_config.py jupyter_nbconvert_config.py; do
-    cp "$WEBPDF_CONFIG" "$JUPYTER_VENV/etc/jupyter/$f.tmp" && mv "$JUPYTER_VENV/etc/jupyter/$f.tmp" "$JUPYTER_VENV/etc/jupyter/$f"
-  done
-  local t="$JUPYTER_VENV/share/jupyter/nbconvert/templates/cifarlab_webpdf"
-  rm -rf "$t.tmp" && mkdir -p "$(dirname "$t")" && cp -r "$WEBPDF_TEMPLATE" "$t.tmp" && rm -rf "$t" && mv "$t.tmp" "$t"
+  local src dst
+  while IFS=$'\t' read -r src dst; do
+    mkdir -p "$(dirname "$dst")" || return 1
+    rm -rf "$dst.tmp"
+    if [ -d "$src" ]; then
+      cp -r "$src" "$dst.tmp" && rm -rf "$dst" && mv "$dst.tmp" "$dst" || return 1
+    else
+      cp "$src" "$dst.tmp" && mv "$dst.tmp" "$dst" || return 1
+    fi
+  done < <(jupyter_files)
 }
 
 # A Python 3.9+ that can make virtual environments with pip: python3 on PATH (pyenv, Homebrew...),
@@ -191,18 +218,19 @@ install_venv() {
     rm -rf "$JUPYTER_VENV"
     return 1
   fi
-  install_webpdf_config
+  install_webpdf_config || { info "copying kernel-setup/jupyter into $JUPYTER_VENV failed (see above)"; return 1; }
   venv_stamp > "$JUPYTER_VENV/cifarlab-stamp"
 }
 
 step_jupyter() {
-  local how=${CIFARLAB_JUPYTER:-auto} v
+  local how=${CIFARLAB_JUPYTER:-auto} v stale
   JUPYTER_BIN=""
   if [ "$how" != apt ]; then
     if venv_ok; then
-      if ! webpdf_config_ok; then
-        if [ "$MODE" = check ]; then missing "the WebPDF settings in $JUPYTER_VENV/etc/jupyter are out of date: run kernel-setup/setup.sh"
-        else doing "WebPDF settings (system Chromium, print CSS) into $JUPYTER_VENV"; install_webpdf_config; fi
+      stale=$(jupyter_files_stale | tr '\n' ' ')
+      if [ -n "$stale" ]; then
+        if [ "$MODE" = check ]; then missing "JupyterLab's cifarlab settings in $JUPYTER_VENV are missing or out of date (${stale% }): run kernel-setup/setup.sh"
+        else doing "JupyterLab's cifarlab settings (${stale% }) into $JUPYTER_VENV"; install_webpdf_config || missing "copying kernel-setup/jupyter into $JUPYTER_VENV failed (see above)"; fi
       fi
       JUPYTER_BIN="$JUPYTER_VENV/bin/jupyter"
     elif [ "$MODE" = check ]; then
@@ -458,7 +486,8 @@ step_pdf() {
     command -v "$b" >/dev/null || missing "$b not found (poppler-utils): run kernel-setup/setup.sh"
   done
   if [ -n "${JUPYTER_BIN:-}" ] && [ "$JUPYTER_BIN" = "$JUPYTER_VENV/bin/jupyter" ] && [ -n "$c" ] && webpdf_config_ok; then
-    ok "WebPDF export (JupyterLab's File > Save and Export Notebook As > WebPDF) prints with $c, offline"
+    ok "PDF export (JupyterLab's File > Save and Export Notebook As > PDF and WebPDF: both WebPDF) prints with $c, offline"
+    ok "JupyterLab: Qt PDF/PNG exports hidden, no news question or update check (kernel-setup/jupyter)"
   fi
   if command -v xelatex >/dev/null && command -v pandoc >/dev/null; then
     ok "XeLaTeX and pandoc: nbconvert --to pdf available too"

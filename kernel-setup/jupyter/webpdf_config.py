@@ -82,3 +82,27 @@ _use_system_chromium()
 # cifarlab's template (kernel-setup/jupyter/templates/cifarlab_webpdf, installed by setup.sh into
 # the environment's share/jupyter/nbconvert/templates): webpdf with print CSS that wraps long lines.
 c.WebPDFExporter.template_name = "cifarlab_webpdf"
+
+# JupyterLab's File > Save and Export Notebook As menu lists nbconvert's exporters (GET
+# /api/nbconvert, which leaves out the disabled ones). Qt PDF and Qt PNG need nbconvert[qtpdf]
+# (PyQtWebEngine) and a display: hidden. "PDF" (LaTeX, which is not installed) is served by the
+# server extension cifarlab_jupyter (installed by setup.sh into the environment's site-packages)
+# with WebPDFExporter and these settings: the same pages as the WebPDF item (and both with the
+# Content-Type application/pdf).
+c.QtPDFExporter.enabled = False
+c.QtPNGExporter.enabled = False
+c.ServerApp.jpserver_extensions.update({"cifarlab_jupyter": True})
+# AsciiDoc, LaTeX and reStructuredText convert the Markdown cells with pandoc: hidden from the menu
+# where pandoc is not installed (setup.sh --with-tex installs it), in the server only (nbconvert on
+# the command line keeps its own "Pandoc wasn't found"). PDFExporter is a LatexExporter: kept.
+if os.path.basename(globals().get("__file__", "")) == "jupyter_server_config.py" and not shutil.which("pandoc"):
+    c.ASCIIDocExporter.enabled = False
+    c.LatexExporter.enabled = False
+    c.RSTExporter.enabled = False
+    c.PDFExporter.enabled = True
+
+# No requests from JupyterLab's server to the Jupyter news feed or PyPI's update check (the
+# settings overrides.json, also installed by setup.sh, turn both off in the page, and with them the
+# "Would you like to be notified about official Jupyter news?" question on the first visit).
+c.LabApp.news_url = None
+c.LabApp.check_for_updates_class = "jupyterlab.handlers.announcements.NeverCheckForUpdate"
