@@ -223,6 +223,24 @@ func TestReduceLROnPlateauScripted(t *testing.T) {
 			},
 		},
 		{
+			// A literal that leaves out min_delta and factor, as a Keras call may: Keras's 1e-4 and
+			// 0.1, so the improvement of 5e-5 does not count and the rate drops tenfold.
+			name:     "literal: zero MinDelta and Factor are Keras's defaults",
+			cb:       &ReduceLROnPlateau{Monitor: "val_loss", Patience: 2},
+			values:   []float64{1, 0.99995, 0.9999},
+			lr:       0.001,
+			lrs:      []float64{float64(float32(0.001)), float64(float32(0.001)), float64(float32(0.001))},
+			messages: []string{"Epoch 3: ReduceLROnPlateau reducing learning rate to 0.00010000000474974513."},
+		},
+		{
+			name:     "literal: NoMinDelta counts any improvement",
+			cb:       &ReduceLROnPlateau{Monitor: "val_loss", Factor: 0.5, Patience: 2, MinDelta: NoMinDelta},
+			values:   []float64{1, 0.99995, 0.9999},
+			lr:       0.001,
+			lrs:      []float64{float64(float32(0.001)), float64(float32(0.001)), float64(float32(0.001))},
+			messages: nil,
+		},
+		{
 			name:     "auto mode maximizes accuracy",
 			cb:       NewReduceLROnPlateau("val_accuracy", 0.5, 1, 0),
 			values:   []float64{0.5, 0.6, 0.55},

@@ -10,7 +10,10 @@ import (
 // RestoreBestWeights the weights of the best epoch are put back when training ends (also when it
 // ran all its epochs).
 //
-// Create it with [NewEarlyStopping] (Keras's defaults) and adjust the fields. It prints Keras's
+// Write it with the fields a Keras call names, e.g.
+// &keras.EarlyStopping{Monitor: "val_loss", Patience: 5, RestoreBestWeights: true}: every zero field
+// is Keras's default (Monitor "val_loss", Mode "auto", MinDelta 0, Patience 0), or use
+// [NewEarlyStopping]. It prints Keras's
 // messages ("Epoch 36: early stopping", "Restoring model weights from the end of the best epoch:
 // 26.") unless Quiet (Keras prints them only with verbose=1; here they are on by default).
 type EarlyStopping struct {

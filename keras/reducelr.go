@@ -11,24 +11,53 @@ import (
 // epochs before counting again, like keras.callbacks.ReduceLROnPlateau. The learning rate is a
 // variable of the compiled step, so nothing is recompiled.
 //
-// Create it with [NewReduceLROnPlateau] (Keras's defaults: MinDelta 1e-4, Cooldown 0, mode "auto")
-// and adjust the fields. Each reduction prints Keras's message ("Epoch 12: ReduceLROnPlateau
+// Write it with the fields a Keras call names, e.g.
+// &keras.ReduceLROnPlateau{Monitor: "val_loss", Factor: 0.5, Patience: 5, MinLR: 1e-5}: a zero
+// Monitor, Factor, MinDelta or Mode means Keras's default ("val_loss", 0.1, 1e-4, "auto"), so
+// the fields a Keras call leaves out behave as they do there, except Patience (Keras: 10), which
+// a literal must give. For a margin of exactly none, set MinDelta to [NoMinDelta]. Each reduction prints Keras's message ("Epoch 12: ReduceLROnPlateau
 // reducing learning rate to 0.0005000000237487257.") unless Quiet.
 type ReduceLROnPlateau struct {
 	BaseCallback // the hooks it does not use
 
 	Monitor  string  `json:"monitor"` // metric name, default "val_loss"
-	Factor   float64 `json:"factor"`  // new lr = lr · Factor, in (0, 1)
+	Factor   float64 `json:"factor"`  // new lr = lr · Factor, in (0, 1); 0 means 0.1
 	Patience int     `json:"patience"`
 	MinLR    float64 `json:"min_lr"`
 	Cooldown int     `json:"cooldown"`
-	MinDelta float64 `json:"min_delta"`
+	MinDelta float64 `json:"min_delta"`       // 0 means Keras's 1e-4 (see NoMinDelta)
 	Mode     string  `json:"mode"`            // "auto" (default), "min" or "max"
 	Quiet    bool    `json:"quiet,omitempty"` // no messages
 
 	wait, cooldownCounter int
 	best                  float64
 	warned                bool
+}
+
+// Keras's defaults of ReduceLROnPlateau that a zero field stands for.
+const (
+	DefaultReduceLRFactor   = 0.1
+	DefaultReduceLRMinDelta = 1e-4
+)
+
+// NoMinDelta asks ReduceLROnPlateau for no improvement margin at all (min_delta=0 in Keras): the
+// smallest positive float64, since a zero MinDelta means Keras's default 1e-4.
+const NoMinDelta = math.SmallestNonzeroFloat64
+
+// factor is Factor, or Keras's default when it is zero.
+func (r *ReduceLROnPlateau) factor() float64 {
+	if r.Factor == 0 {
+		return DefaultReduceLRFactor
+	}
+	return r.Factor
+}
+
+// minDelta is MinDelta, or Keras's default when it is zero.
+func (r *ReduceLROnPlateau) minDelta() float64 {
+	if r.MinDelta == 0 {
+		return DefaultReduceLRMinDelta
+	}
+	return r.MinDelta
 }
 
 // NewReduceLROnPlateau returns a ReduceLROnPlateau on monitor (e.g. "val_loss") with the given
@@ -41,7 +70,7 @@ func NewReduceLROnPlateau(monitor string, factor float64, patience int, minLR fl
 // OnTrainBegin checks the settings and resets the state.
 func (r *ReduceLROnPlateau) OnTrainBegin(TrainingRun) error {
 	switch {
-	case !(r.Factor > 0 && r.Factor < 1):
+	case !(r.factor() > 0 && r.factor() < 1):
 		return errorf("ReduceLROnPlateau.Factor must be in (0, 1), got %g", r.Factor)
 	case r.Patience < 0:
 		return errorf("ReduceLROnPlateau.Patience must be >= 0, got %d", r.Patience)
@@ -82,9 +111,9 @@ func (r *ReduceLROnPlateau) OnEpochEnd(run TrainingRun, epoch int, logs Logs) er
 		r.cooldownCounter--
 		r.wait = 0
 	}
-	improved := current < r.best-r.MinDelta
+	improved := current < r.best-r.minDelta()
 	if r.maximize() {
-		improved = current > r.best+r.MinDelta
+		improved = current > r.best+r.minDelta()
 	}
 	switch {
 	case improved:
@@ -99,7 +128,7 @@ func (r *ReduceLROnPlateau) OnEpochEnd(run TrainingRun, epoch int, logs Logs) er
 		if oldLR <= float64(float32(r.MinLR)) {
 			return nil // already at the floor (compared as float32, like Keras)
 		}
-		newLR := max(oldLR*r.Factor, r.MinLR)
+		newLR := max(oldLR*r.factor(), r.MinLR)
 		if err := run.SetLearningRate(newLR); err != nil {
 			return errorf("ReduceLROnPlateau: %w", err)
 		}

@@ -49,7 +49,7 @@ func TestTrainHelperProcess(t *testing.T) {
 		Fit:          keras.FitConfig{Epochs: 100000, BatchSize: 2, Verbose: 2},
 		TrainSamples: 150,
 	}
-	_, err := Train(e)
+	_, err := e.Train()
 	fmt.Println("returned:", err)
 	os.Exit(0)
 }

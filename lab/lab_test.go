@@ -120,24 +120,33 @@ func tinyExperiment(t *testing.T, loss keras.Loss) Experiment {
 	}
 }
 
-// TestTrainThenTrained trains a tiny experiment, then checks that Trained and Train load the same
-// run, that CIFARLAB_RETRAIN makes Train (only) train again, and that the conversions into report
-// and plot inputs carry the same numbers.
-func TestTrainThenTrained(t *testing.T) {
+// TestFitThenTrained fits a tiny experiment, then checks that Trained and Fit load the same run,
+// that CIFARLAB_RETRAIN makes Fit (only) train again, and that the conversions into report and
+// plot inputs carry the same numbers.
+func TestFitThenTrained(t *testing.T) {
 	for _, loss := range []keras.Loss{keras.LossSparseCategoricalCrossentropy, keras.LossCategoricalCrossentropy} {
 		t.Run(string(loss), func(t *testing.T) {
 			e := tinyExperiment(t, loss)
-			r, err := Train(e)
+			train, test, err := e.Data()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Loaded || len(r.History.Epochs) != 3 || r.Train.Len() != 150 || r.Test.Len() != 25 || len(r.Key) != 16 {
-				t.Fatalf("Train: loaded %v, %d epochs, %d/%d images, key %q", r.Loaded, len(r.History.Epochs), r.Train.Len(), r.Test.Len(), r.Key)
+			r, err := e.Train()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Loaded || len(r.History.Epochs) != 3 || r.Train.Len() != 150 || test.Len() != 25 || len(r.Key) != 16 {
+				t.Fatalf("Train: loaded %v, %d epochs, %d/%d images, key %q", r.Loaded, len(r.History.Epochs), r.Train.Len(), test.Len(), r.Key)
 			}
 			if !slices.Equal(Images(r.Train).Float32(), r.Train.Float32()) {
 				t.Error("Images differ from Split.Float32")
 			}
-			again, err := Trained(e)
+			// The cells after the training cell build the model again and ask for the run.
+			m, err := e.NewModel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := Trained(m, train, e.Fit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,14 +156,14 @@ func TestTrainThenTrained(t *testing.T) {
 			w1, _ := r.Model.Weights()
 			w2, _ := again.Model.Weights()
 			if !slices.Equal(w1[0].Kernel, w2[0].Kernel) {
-				t.Error("Trained loaded other weights than Train trained")
+				t.Error("Trained loaded other weights than Fit trained")
 			}
 			t.Setenv(EnvRetrain, "yes")
-			if r, err := Trained(e); err != nil || !r.Loaded {
+			if r, err := e.Trained(); err != nil || !r.Loaded {
 				t.Errorf("Trained with %s: loaded %v, %v; want the saved run", EnvRetrain, r != nil && r.Loaded, err)
 			}
-			if r, err := Train(e); err != nil || r.Loaded {
-				t.Errorf("Train with %s: loaded %v, %v; want a new training", EnvRetrain, r != nil && r.Loaded, err)
+			if r, err := e.Train(); err != nil || r.Loaded {
+				t.Errorf("Fit with %s: loaded %v, %v; want a new training", EnvRetrain, r != nil && r.Loaded, err)
 			}
 
 			c := Curves(r.History)
@@ -165,11 +174,11 @@ func TestTrainThenTrained(t *testing.T) {
 			if err != nil || len(layers) != 2 || len(layers[0].Kernel) != 3072*16 || len(layers[1].Bias) != 10 {
 				t.Errorf("Layers: %d layers, %v", len(layers), err)
 			}
-			_, acc, err := r.Evaluate()
+			_, acc, err := r.Evaluate(test)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := r.Predictions()
+			p, err := r.Predictions(test)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,15 +198,59 @@ func TestTrainThenTrained(t *testing.T) {
 	}
 }
 
+// Trained never trains: before the training cell ran, and after an edit of the model (another
+// layer's units) that the training cell has not trained yet, it returns ErrNotTrained and says to
+// run the training cell, and the runs folder stays empty of new runs.
+func TestTrainedNeverTrains(t *testing.T) {
+	e := tinyExperiment(t, keras.LossSparseCategoricalCrossentropy)
+	runsDir := os.Getenv(EnvRunsDir)
+	countRuns := func() int {
+		entries, _ := os.ReadDir(runsDir)
+		n := 0
+		for _, d := range entries {
+			if d.IsDir() && len(d.Name()) == 16 {
+				n++
+			}
+		}
+		return n
+	}
+	_, err := e.Trained()
+	if !errors.Is(err, ErrNotTrained) || !strings.Contains(err.Error(), "run the training cell") {
+		t.Fatalf("Trained before any training: %v, want ErrNotTrained saying to run the training cell", err)
+	}
+	if n := countRuns(); n != 0 {
+		t.Fatalf("Trained left %d runs in the runs folder", n)
+	}
+	if _, err := e.Train(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Trained(); err != nil {
+		t.Fatalf("Trained after Fit: %v", err)
+	}
+	edited := e
+	edited.Model.Layers = slices.Clone(e.Model.Layers)
+	edited.Model.Layers[1] = keras.Dense(24, keras.ReLU)
+	if _, err := edited.Trained(); !errors.Is(err, ErrNotTrained) {
+		t.Errorf("Trained after editing a layer: %v, want ErrNotTrained", err)
+	}
+	if n := countRuns(); n != 1 {
+		t.Errorf("%d runs in the runs folder, want the one Fit trained", n)
+	}
+}
+
 // Predictions are saved beside the run and read back by later calls; a damaged file is computed
 // again.
 func TestPredictionsMemoized(t *testing.T) {
 	e := tinyExperiment(t, keras.LossSparseCategoricalCrossentropy)
-	r, err := Train(e)
+	_, test, err := e.Data()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1, err := r.Predictions()
+	r, err := e.Train()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := r.Predictions(test)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +265,7 @@ func TestPredictionsMemoized(t *testing.T) {
 	if err := writeProbs(files[0], marked); err != nil {
 		t.Fatal(err)
 	}
-	p2, err := r.Predictions()
+	p2, err := r.Predictions(test)
 	if err != nil || p2.Probs[0][0] != 0.125 {
 		t.Fatalf("second Predictions did not read the saved file (%v, %v)", p2.Probs[0][0], err)
 	}
@@ -221,7 +274,7 @@ func TestPredictionsMemoized(t *testing.T) {
 	if err := os.WriteFile(files[0], data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p3, err := r.Predictions()
+	p3, err := r.Predictions(test)
 	if err != nil || !slices.Equal(p3.Probs[0], p1.Probs[0]) {
 		t.Fatalf("damaged file: probabilities %v (%v), want them computed again", p3.Probs[0], err)
 	}

@@ -28,18 +28,18 @@ type Predictions struct {
 	Split      *cifar.Split // the images predicted
 }
 
-// Predictions returns the trained model's predictions on the run's test images, like
+// Predictions returns the trained model's predictions on the test images, like
 // model.predict(x_test) in the lab. They are saved beside the run the first time, so that the
 // evaluation cells after it read them back instead of running the model again.
-func (r *Run) Predictions() (*Predictions, error) {
+func (r *Run) Predictions(test *cifar.Split) (*Predictions, error) {
 	path := ""
 	if r.Dir != "" {
-		path = filepath.Join(filepath.Dir(r.Dir), "predictions", fmt.Sprintf("%s-%s.bin", r.Key, splitFingerprint(r.Test)))
-		if probs, err := readProbs(path, r.Test.Len(), r.Model.NumOutputs()); err == nil {
-			return newPredictions(probs, r.Test), nil
+		path = filepath.Join(filepath.Dir(r.Dir), "predictions", fmt.Sprintf("%s-%s.bin", r.Key, splitFingerprint(test)))
+		if probs, err := readProbs(path, test.Len(), r.Model.NumOutputs()); err == nil {
+			return newPredictions(probs, test), nil
 		}
 	}
-	p, err := Predict(r, r.Test)
+	p, err := Predict(r, test)
 	if err != nil {
 		return nil, err
 	}

@@ -10,18 +10,42 @@ import (
 // ReferenceSeed is the seed of the labs' models (exercise 2 uses 42; lab 3 uses it too).
 const ReferenceSeed = 42
 
-// Experiment is one training run of a lab: the model, how it is compiled and fitted, and which
-// images it uses. Lab3 and Exercise2 return the labs' own; a notebook changes the fields its
-// hyperparameter cell sets, and Train trains it (or loads it, when it already ran).
+// Experiment is one training run of a lab as data: the model, how it is compiled and fitted, and
+// which images it uses. Lab3 and Exercise2 return the labs' own, for the tests and benchmarks (the
+// notebooks write theirs in their cells, and a test checks that the two agree).
 type Experiment struct {
 	Model   keras.ModelSpec
 	Compile keras.CompileConfig
 	Fit     keras.FitConfig
 	// TrainSamples and TestSamples take the first N training and test images; 0 means all.
 	TrainSamples, TestSamples int
-	// Live makes Train draw the training curves while it trains, in a notebook, when Fit.Verbose
-	// > 0 (see LiveCurves). The presets set it.
-	Live bool
+}
+
+// Data loads CIFAR-10 (see LoadData) and returns the experiment's training and test images.
+func (e Experiment) Data() (train, test *cifar.Split, err error) {
+	ds, err := loadData(cifar.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return head(ds.Train, e.TrainSamples), head(ds.Test, e.TestSamples), nil
+}
+
+// Train builds the experiment's model and fits it with Fit (trained, or loaded when it ran before).
+func (e Experiment) Train() (*Run, error) { return e.run(Fit) }
+
+// Trained builds the experiment's model and loads the run that Train saved (see Trained).
+func (e Experiment) Trained() (*Run, error) { return e.run(Trained) }
+
+func (e Experiment) run(fit func(*keras.Model, *cifar.Split, keras.FitConfig) (*Run, error)) (*Run, error) {
+	train, _, err := e.Data()
+	if err != nil {
+		return nil, err
+	}
+	m, err := e.NewModel()
+	if err != nil {
+		return nil, err
+	}
+	return fit(m, train, e.Fit)
 }
 
 // NewModel builds the experiment's model and compiles it.
@@ -42,7 +66,7 @@ var inputShape = []int{cifar.Height, cifar.Width, cifar.Channels}
 // Lab3 is lab 3: Lab3Spec(activation), Lab3Compile and Lab3Fit on all 50,000 training and 10,000
 // test images.
 func Lab3(activation keras.Activation) Experiment {
-	return Experiment{Model: Lab3Spec(activation), Compile: Lab3Compile(), Fit: Lab3Fit(), Live: true}
+	return Experiment{Model: Lab3Spec(activation), Compile: Lab3Compile(), Fit: Lab3Fit()}
 }
 
 // Lab3Spec is lab 3's architecture with the given hidden activation (the lab uses keras.ReLU and
@@ -81,8 +105,8 @@ func Lab3Fit() keras.FitConfig {
 	return keras.FitConfig{
 		Epochs: 50, BatchSize: 32, ValidationSplit: 0.2, Verbose: 2,
 		Callbacks: []keras.Callback{
-			keras.NewEarlyStopping("val_loss", 10, true),
-			keras.NewReduceLROnPlateau("val_loss", 0.5, 5, 1e-5),
+			&keras.EarlyStopping{Monitor: "val_loss", Patience: 10, RestoreBestWeights: true},
+			&keras.ReduceLROnPlateau{Monitor: "val_loss", Factor: 0.5, Patience: 5, MinLR: 1e-5},
 		},
 	}
 }
@@ -92,7 +116,7 @@ func Lab3Fit() keras.FitConfig {
 // 0.3850 after 15 epochs.
 func Exercise2() Experiment {
 	return Experiment{Model: Exercise2Spec(), Compile: Exercise2Compile(), Fit: Exercise2Fit(),
-		TrainSamples: 5000, TestSamples: 1000, Live: true}
+		TrainSamples: 5000, TestSamples: 1000}
 }
 
 // Exercise2Spec is exercise 2's architecture: Flatten(3072) → 4 × Dense 256 ELU with He-normal
@@ -118,7 +142,9 @@ func Exercise2Compile() keras.CompileConfig {
 func Exercise2Fit() keras.FitConfig {
 	return keras.FitConfig{
 		Epochs: 50, BatchSize: 128, ValidationSplit: 0.2, Verbose: 2,
-		Callbacks: []keras.Callback{keras.NewEarlyStopping("val_loss", 5, true)},
+		Callbacks: []keras.Callback{
+			&keras.EarlyStopping{Monitor: "val_loss", Patience: 5, RestoreBestWeights: true},
+		},
 	}
 }
 

@@ -18,35 +18,50 @@ import (
 	"github.com/cifarlab/cifarlab/report"
 )
 
-// Run is a trained Experiment: the model with its trained weights, the History, and the images it
-// was trained and is tested on.
+// Run is a model trained by Fit: the model with its trained weights, its History, and the images
+// it was trained on.
 type Run struct {
-	Experiment Experiment
-	Model      *keras.Model
-	History    *keras.History
-	Key        string       // the memoized run's key (see keras/runs)
-	Dir        string       // the memoized run's folder
-	Loaded     bool         // loaded from the runs folder rather than trained now
-	Train      *cifar.Split // the training images (with the validation split at their end)
-	Test       *cifar.Split // the test images
+	Model   *keras.Model
+	History *keras.History
+	Train   *cifar.Split // the training images (with the validation split at their end)
+	Key     string       // the memoized run's key (see keras/runs)
+	Dir     string       // the memoized run's folder
+	Loaded  bool         // loaded from the runs folder rather than trained now
 }
 
-// Train trains the experiment, like model.fit in the lab, printing the epoch lines and drawing the
-// training curves live in a notebook (when e.Live and e.Fit.Verbose > 0). A finished run of the same
-// experiment on the same data is loaded instead, in about a second, and its epoch lines and
-// curves are shown again, unless CIFARLAB_RETRAIN asks to train again (see Settings).
+// Fit trains a compiled model on the training images, like model.fit(x_train, y_train, ...) in
+// the lab: the images as float32 pixel/255 and the labels as the model's loss wants them (class
+// ids for sparse categorical cross-entropy, one-hot rows otherwise). With cfg.Verbose > 0 it prints
+// Keras's epoch lines and, in a notebook, draws the training curves live (see LiveCurves), ending
+// with the final chart.
+//
+// The run is memoized: when the same model (architecture and initial weights), compile and fit
+// settings and images were trained before, the saved run is loaded into the model instead, in
+// about a second, and its epoch lines and curves are shown again, unless CIFARLAB_RETRAIN asks to
+// train again (see Settings). Editing a layer, a rate or an argument makes a new run.
 //
 // An interrupt (GoNB's stop button, ctrl-C) stops the training between two steps: nothing is saved
-// and Train returns an error that says how far it got.
-func Train(e Experiment) (*Run, error) { return train(e, false) }
+// and Fit returns an error that says how far it got.
+func Fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig) (*Run, error) {
+	return fit(model, train, cfg, false)
+}
 
-// Trained returns the run that Train made of the experiment, loaded quietly from the runs folder,
-// for the cells after the training cell. When there is none yet (the training cell has not run
-// with these settings), it trains, printing as Train does. It never trains again because of
-// CIFARLAB_RETRAIN: that is the training cell's business.
-func Trained(e Experiment) (*Run, error) { return train(e, true) }
+// Trained returns the run that Fit saved for the same model, images and settings, loaded quietly
+// into model: the cells after the training cell build the model and call Trained with the
+// training cell's arguments. It never trains. When that run does not exist (the training cell has
+// not run with these settings, or was stopped), it returns an error that wraps ErrNotTrained and
+// says to run the training cell.
+func Trained(model *keras.Model, train *cifar.Split, cfg keras.FitConfig) (*Run, error) {
+	return fit(model, train, cfg, true)
+}
 
-func train(e Experiment, quiet bool) (*Run, error) {
+// ErrNotTrained is wrapped by Trained's error when the run it asks for has not been trained.
+var ErrNotTrained = runs.ErrNotTrained
+
+func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly bool) (*Run, error) {
+	if model == nil || train == nil {
+		return nil, errors.New("lab: Fit needs a model and training images (got nil)")
+	}
 	s, err := ReadSettings()
 	if err != nil {
 		return nil, err
@@ -55,35 +70,32 @@ func train(e Experiment, quiet bool) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !quiet && e.Fit.Verbose > 0 {
-		backend.PrintOnce(outputOf(e.Fit), info)
+	if !loadOnly && cfg.Verbose > 0 {
+		backend.PrintOnce(outputOf(cfg), info)
 	}
-	ds, err := loadData(cifar.Options{})
-	if err != nil {
-		return nil, err
+	compiled, ok := model.CompileConfig()
+	if !ok {
+		return nil, errors.New("lab: the model is not compiled; call model.Compile before Fit")
 	}
-	r := &Run{Experiment: e, Train: head(ds.Train, e.TrainSamples), Test: head(ds.Test, e.TestSamples)}
-	if r.Model, err = e.NewModel(); err != nil {
-		return nil, err
-	}
-	cfg := e.Fit
-	live := NewLiveCurves(e.Live && cfg.Verbose > 0)
-	if e.Live {
-		cfg.Callbacks = append(slices.Clone(cfg.Callbacks), live)
-	}
+	// The same callbacks in the training cell and in the cells after it, so that both find the
+	// same memoized run; the live chart shows only while a training cell trains.
+	live := NewLiveCurves(cfg.Verbose > 0 && !loadOnly)
+	cfg.Callbacks = append(slices.Clone(cfg.Callbacks), live)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	memo, err := runs.Fit(ctx, r.Model, Images(r.Train), LabelsFor(r.Train, e.Compile.Loss), cfg,
-		runs.Options{Dir: s.RunsDir, Retrain: s.Retrain && !quiet, Quiet: quiet})
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return nil, fmt.Errorf("lab: training interrupted; nothing was saved: %w", err)
-		}
+	memo, err := runs.Fit(ctx, model, Images(train), LabelsFor(train, compiled.Loss), cfg,
+		runs.Options{Dir: s.RunsDir, Retrain: s.Retrain && !loadOnly, Quiet: loadOnly, LoadOnly: loadOnly})
+	switch {
+	case errors.Is(err, runs.ErrNotTrained):
+		return nil, fmt.Errorf("lab: this model has not been trained with these settings on these images yet: run the training cell (lab.Fit) first (%w)", err)
+	case errors.Is(err, context.Canceled):
+		return nil, fmt.Errorf("lab: training interrupted; nothing was saved: %w", err)
+	case err != nil:
 		return nil, err
 	}
-	r.History, r.Key, r.Dir, r.Loaded = memo.History, memo.Key, memo.Dir, memo.Loaded
-	if !quiet || !r.Loaded { // a quiet load shows nothing; a training its final curves
+	r := &Run{Model: model, History: memo.History, Train: train, Key: memo.Key, Dir: memo.Dir, Loaded: memo.Loaded}
+	if !loadOnly {
 		if err := live.Done(r.History); err != nil {
 			return nil, err
 		}
@@ -110,10 +122,11 @@ func head(s *cifar.Split, n int) *cifar.Split {
 // evalBatchSize is the batch size of Evaluate and predictions (the results do not depend on it).
 const evalBatchSize = 256
 
-// Evaluate returns the test loss and accuracy of the trained model, like model.evaluate(x_test,
-// y_test) in the lab.
-func (r *Run) Evaluate() (loss, accuracy float64, err error) {
-	return r.Model.Evaluate(Images(r.Test), LabelsFor(r.Test, r.Experiment.Compile.Loss), evalBatchSize)
+// Evaluate returns the loss and accuracy of the trained model on the test images, like
+// model.evaluate(x_test, y_test) in the lab.
+func (r *Run) Evaluate(test *cifar.Split) (loss, accuracy float64, err error) {
+	compiled, _ := r.Model.CompileConfig()
+	return r.Model.Evaluate(Images(test), LabelsFor(test, compiled.Loss), evalBatchSize)
 }
 
 // Curves returns the run's training curves for plots.TrainingCurves.

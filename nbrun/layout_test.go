@@ -1,47 +1,159 @@
 package main
 
 import (
+	"bufio"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 )
 
-// The lab notebooks use package lab's helpers instead of declaring their own: no notebook declares
-// must, must2 or a trainModel of its own, none loads the data any other way than lab.LoadData, and
-// none checks an error by hand with must(0, x.Display()).
-func TestNotebooksDeclareNoHelpers(t *testing.T) {
-	nbs, err := filepath.Glob("../notebooks/*.ipynb")
-	if err != nil || len(nbs) < 4 {
-		t.Fatalf("notebooks in ../notebooks: %v, %v", nbs, err)
+// labNotebooks returns the notebooks of notebooks/, read.
+func labNotebooks(t *testing.T) map[string]*Notebook {
+	t.Helper()
+	paths, err := filepath.Glob("../notebooks/*.ipynb")
+	if err != nil || len(paths) < 4 {
+		t.Fatalf("notebooks in ../notebooks: %v, %v", paths, err)
 	}
+	nbs := map[string]*Notebook{}
+	for _, p := range paths {
+		nb, err := ReadNotebook(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nbs[filepath.Base(p)] = nb
+	}
+	return nbs
+}
+
+// codeCells returns the sources of a notebook's code cells.
+func codeCells(nb *Notebook) []string {
+	var out []string
+	for _, c := range nb.Cells {
+		if c.CellType == "code" {
+			out = append(out, string(c.Source))
+		}
+	}
+	return out
+}
+
+// JupyterLab shows notebooks/ to students: the labs and nothing else lie there (hidden files such
+// as .gitignore and Jupyter's .ipynb_checkpoints aside, which its file browser does not show).
+func TestNotebooksFolderHoldsOnlyTheLabs(t *testing.T) {
+	entries, err := os.ReadDir("../notebooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if e.IsDir() || filepath.Ext(e.Name()) != ".ipynb" {
+			t.Errorf("notebooks/%s lies beside the labs (the runner, tests and test data live outside notebooks/)", e.Name())
+		}
+	}
+}
+
+// The lab notebooks write the student's work in their cells, with package lab only for data,
+// memoized runs and displays: no set-up cell (the kernel's Go workspace finds cifarlab), no preset
+// experiments, no helpers of their own for errors or training, no nested lab.Must.
+func TestNotebooksCellsAreTheStudentsWork(t *testing.T) {
 	forbidden := []struct {
 		re  *regexp.Regexp
 		why string
 	}{
+		{regexp.MustCompile(`go mod edit|%noautoget|%goworkfix|GONB_DIR|(?m)^!\*`), "has a set-up cell (the kernel set-up makes cifarlab importable)"},
+		{regexp.MustCompile(`lab\.(Lab3|Exercise2|Lab3Spec|Exercise2Spec|Lab3Compile|Exercise2Compile|Lab3Fit|Exercise2Fit|Experiment)\b`), "uses a preset of package lab (write the model, compile and fit in the cells)"},
+		{regexp.MustCompile(`lab\.Must2?\([^\n]*lab\.Must2?\(`), "nests lab.Must"},
 		{regexp.MustCompile(`(?m)^func (must|must2|check)\b`), "declares its own error helper (use lab.Check, lab.Must, lab.Must2)"},
 		{regexp.MustCompile(`\bmust2?\(`), "calls a must helper of its own"},
-		{regexp.MustCompile(`(?m)^func trainModel\b`), "declares its own training helper (use lab.Train, lab.Trained)"},
+		{regexp.MustCompile(`(?m)^func trainModel\b`), "declares its own training helper (use lab.Fit, lab.Trained)"},
 		{regexp.MustCompile(`cifar\.Load\(`), "loads the data with cifar.Load (use lab.LoadData)"},
 		{regexp.MustCompile(`\.Display\(\)`), "calls Display by hand (use lab.Show)"},
 		{regexp.MustCompile(`lab\.Predict\(`), "runs inference again (use run.Predictions, memoized)"},
 	}
-	for _, path := range nbs {
-		nb, err := ReadNotebook(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, c := range nb.Cells {
-			if c.CellType != "code" {
-				continue
-			}
-			src := string(c.Source)
+	for name, nb := range labNotebooks(t) {
+		for i, src := range codeCells(nb) {
 			for _, f := range forbidden {
 				if loc := f.re.FindStringIndex(src); loc != nil {
 					line := strings.Count(src[:loc[0]], "\n") + 1
-					t.Errorf("%s cell %d line %d %s: %q", filepath.Base(path), i, line, f.why, f.re.FindString(src))
+					t.Errorf("%s code cell %d line %d %s: %q", name, i+1, line, f.why, f.re.FindString(src))
 				}
 			}
 		}
+	}
+}
+
+// Reading the PDF of a lab, a teacher sees every choice the lab asks for: the layers one by one,
+// compile with its optimizer, loss and metrics, fit with its arguments and named callback fields.
+func TestLabNotebooksShowTheirChoices(t *testing.T) {
+	nbs := labNotebooks(t)
+	for _, tc := range []struct {
+		notebook string
+		want     []string
+	}{
+		{"exercise2.ipynb", []string{
+			"keras.Sequential([]int{32, 32, 3},", "keras.Flatten(),",
+			"keras.Dense(256, keras.ELU).WithInitializer(keras.HeNormal),", "keras.Dense(10, keras.Softmax),",
+			"model.SetSeed(Seed)", "Optimizer: keras.Nadam(0.001),", "Loss:      keras.LossSparseCategoricalCrossentropy,",
+			"Metrics:   []keras.Metric{keras.MetricAccuracy},", "BatchSize:       128,", "ValidationSplit: 0.2,",
+			`&keras.EarlyStopping{Monitor: "val_loss", Patience: 5, RestoreBestWeights: true}`,
+			"lab.Fit(newModel(), train, fitConfig())", "lab.Trained(newModel(), train, fitConfig())", "run.Evaluate(test)",
+		}},
+		{"lab3.ipynb", []string{
+			"func createModelWithActivation(activation keras.Activation) *keras.Model {",
+			"keras.Dense(512, activation),", "keras.Dropout(0.3),", "keras.Dense(256, activation),", "keras.Dropout(0.4),",
+			"keras.Dense(128, activation),", "keras.Dropout(0.5),", "keras.Dense(10, keras.Softmax),",
+			"model := createModelWithActivation(v.activation)", "Optimizer: keras.Adam(0.001),",
+			"Loss:      keras.LossCategoricalCrossentropy,", "BatchSize:       32,",
+			`&keras.EarlyStopping{Monitor: "val_loss", Patience: 10, RestoreBestWeights: true}`,
+			`&keras.ReduceLROnPlateau{Monitor: "val_loss", Factor: 0.5, Patience: 5, MinLR: 1e-5}`,
+			"lab.Fit(newModel(), train, fitConfig())", "run.Evaluate(test)",
+		}},
+	} {
+		nb := nbs[tc.notebook]
+		if nb == nil {
+			t.Fatalf("%s is missing", tc.notebook)
+		}
+		all := strings.Join(codeCells(nb), "\n")
+		for _, w := range tc.want {
+			if !strings.Contains(all, w) {
+				t.Errorf("%s: no cell says %q", tc.notebook, w)
+			}
+		}
+	}
+}
+
+// codeLines counts the non-blank lines of code that are not comments only ("//" in Go, "#" in
+// Python).
+func codeLines(src, comment string) int {
+	n := 0
+	sc := bufio.NewScanner(strings.NewReader(src))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line != "" && !strings.HasPrefix(line, comment) {
+			n++
+		}
+	}
+	return n
+}
+
+// Exercise 2's cells read like the Keras cells: at most 1.3 times the seed notebook's code lines.
+func TestExercise2LinesAgainstSeed(t *testing.T) {
+	seed, err := os.ReadFile("testdata/seed/exercise2.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keras := codeLines(string(seed), "#")
+	nb := labNotebooks(t)["exercise2.ipynb"]
+	goLines := 0
+	for _, src := range codeCells(nb) {
+		goLines += codeLines(src, "//")
+	}
+	ratio := float64(goLines) / float64(keras)
+	t.Logf("exercise2.ipynb: %d code lines; the seed's Keras cells: %d; ratio %.2f", goLines, keras, ratio)
+	if keras < 40 || ratio > 1.3 {
+		t.Errorf("exercise2.ipynb has %d code lines for the seed's %d (ratio %.2f, want at most 1.3)", goLines, keras, ratio)
 	}
 }

@@ -41,9 +41,15 @@ type Options struct {
 	// Retrain trains even when a finished run exists, and replaces it.
 	Retrain bool
 	// Quiet loads a finished run without printing anything. Training still prints as the
-	// FitConfig's Verbose says.
+	// FitConfig's Verbose says, and waiting for another Fit of the same run is always said.
 	Quiet bool
+	// LoadOnly never trains: when no finished run of the key exists, Fit returns an error that
+	// wraps ErrNotTrained (an unreadable one too). Retrain is ignored.
+	LoadOnly bool
 }
+
+// ErrNotTrained is returned (wrapped) by a LoadOnly Fit when the run has not been trained.
+var ErrNotTrained = errors.New("no finished run with these settings")
 
 // Run is the outcome of a memoized Fit.
 type Run struct {
@@ -99,15 +105,28 @@ func Fit(ctx context.Context, m *keras.Model, x keras.Array, y keras.Labels, cfg
 	if opts.Quiet || cfg.Verbose == 0 {
 		out = io.Discard
 	}
+	waitOut := cfg.Output // waiting is said even when quiet: a cell must not wait in silence
+	if waitOut == nil {
+		waitOut = m.Output()
+	}
 	r := &Run{Key: key, Dir: filepath.Join(opts.Dir, key)}
 	lock, err := scratch.LockPath(ctx, filepath.Join(opts.Dir, ".lock-"+key), func() {
-		fmt.Fprintf(out, "runs: run %s is being trained by another Fit right now; waiting for it to finish\n", key)
+		fmt.Fprintf(waitOut, "runs: run %s is being trained by another Fit right now; waiting for it to finish\n", key)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("runs: %w", err)
 	}
 	defer lock.Release()
 
+	if opts.LoadOnly {
+		if !atomicdir.IsComplete(r.Dir) {
+			return nil, fmt.Errorf("runs: run %s: %w", key, ErrNotTrained)
+		}
+		if err := r.load(m, out); err != nil {
+			return nil, fmt.Errorf("runs: run %s in %s is unreadable (%v): %w", key, r.Dir, err, ErrNotTrained)
+		}
+		return r, nil
+	}
 	if !opts.Retrain && atomicdir.IsComplete(r.Dir) {
 		err := r.load(m, out)
 		if err == nil {
