@@ -7,7 +7,7 @@ import (
 
 // UseBackend starts the backend of this process (package backend: XLA on the CPU when its plugin is
 // installed, else pure Go; GOMLX_BACKEND chooses another) and makes it keras's default, so that
-// every model trains on it. It returns the backend's one-line description. Train calls it; programs
+// every model trains on it. It returns the backend's one-line description. Fit calls it; programs
 // that use keras directly (the benchmarks) call it first.
 func UseBackend() (string, error) {
 	b, info, err := backend.Default()

@@ -25,7 +25,7 @@ import (
 //	h, err := m.Fit(ctx, x, y, fit)
 //	err = live.Done(h) // also when the run was loaded from the memo: the final chart at once
 //
-// Train does this for every training cell.
+// Fit does this for every training cell.
 //
 // Outside a notebook, or when show is false, it does nothing. It has no settings that change the
 // training, so it does not change a memoized run's key either way (MarshalJSON).

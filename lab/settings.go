@@ -16,7 +16,7 @@ const (
 	// EnvQuick turns on quick mode: notebooks then train on a subset for a few epochs. The notebook
 	// runner (nbrun -quick) and CI set it.
 	EnvQuick = "CIFARLAB_QUICK"
-	// EnvRetrain makes Train train again even when a finished run is saved (and replace it).
+	// EnvRetrain makes Fit train again even when a finished run is saved (and replace it).
 	EnvRetrain = "CIFARLAB_RETRAIN"
 	// EnvRunsDir overrides the folder of memoized training runs.
 	EnvRunsDir = "CIFARLAB_RUNS_DIR"
@@ -26,7 +26,7 @@ const (
 type Settings struct {
 	// Quick is quick mode (CIFARLAB_QUICK): a subset of the images and a few epochs.
 	Quick bool
-	// Retrain makes Train train even when a finished run is saved (CIFARLAB_RETRAIN).
+	// Retrain makes Fit train even when a finished run is saved (CIFARLAB_RETRAIN).
 	Retrain bool
 	// RunsDir is the folder of memoized training runs: CIFARLAB_RUNS_DIR, else "runs" in the
 	// per-user cache folder ("runs-quick" in quick mode, so that quick runs never stand in for
