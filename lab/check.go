@@ -1,11 +1,31 @@
 package lab
 
-// Check stops the cell when err is not nil: it panics with err, which GoNB shows as the cell's
-// error (and nbrun reports as the cell's failure).
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Check stops the cell when err is not nil: it prints the error in one line on stderr,
+// "Error: " and the message (no panic, no goroutine dump), and ends the cell's program with exit
+// status 1, which GoNB reports under it (and nbrun as the cell's failure). The program's deferred
+// calls do not run, so call it where nothing is left to clean up, as a cell's main does.
 func Check(err error) {
 	if err != nil {
-		panic(err)
+		stop(err)
 	}
+}
+
+// stop ends the program after an error (see Check); the tests replace it.
+var stop = func(err error) {
+	writeError(os.Stderr, err)
+	os.Exit(1)
+}
+
+// writeError writes err as Check shows it: one line.
+func writeError(w io.Writer, err error) {
+	fmt.Fprintf(w, "Error: %s\n", strings.Join(strings.Fields(err.Error()), " "))
 }
 
 // Must returns v, or stops the cell when err is not nil (see Check):

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,9 +55,16 @@ func TestTrainHelperProcess(t *testing.T) {
 	os.Exit(0)
 }
 
-// An interrupt during Train (GoNB's stop button sends SIGINT to the cell) stops the training
-// between two steps: Train returns an error saying so, and no run is saved.
+// An interrupt during Fit (GoNB's stop button sends SIGINT to the cell; a closed terminal or
+// session SIGHUP) stops the training between two steps: Fit returns an error saying so, and no
+// run is saved.
 func TestTrainInterrupted(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) { testTrainInterrupted(t, sig) })
+	}
+}
+
+func testTrainInterrupted(t *testing.T, sig syscall.Signal) {
 	dir := t.TempDir()
 	if _, err := cifar.WriteSynthetic(dir, cifar.Python, cifar.SyntheticOptions{TrainPerBatch: 40, Test: 30, Seed: 3}); err != nil {
 		t.Fatal(err)
@@ -69,7 +77,7 @@ func TestTrainInterrupted(t *testing.T) {
 	var returned string
 	for line := range lines {
 		if strings.HasPrefix(line, "Epoch 3/") {
-			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -77,7 +85,7 @@ func TestTrainInterrupted(t *testing.T) {
 			returned = line
 		}
 	}
-	if !strings.Contains(returned, "training interrupted; nothing was saved") || !strings.Contains(returned, "context canceled") {
+	if !regexp.MustCompile(`training interrupted after [23] of 100000 epochs; nothing was saved`).MatchString(returned) || !strings.Contains(returned, "context canceled") {
 		t.Fatalf("helper said %q, want the interrupted training reported", returned)
 	}
 	entries, err := os.ReadDir(runsDir)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -67,28 +68,67 @@ func TestSettingsRunsDir(t *testing.T) {
 
 func TestCheckAndMust(t *testing.T) {
 	boom := errors.New("boom")
-	panics := func(f func()) (r any) {
-		defer func() { r = recover() }()
+	type stopped struct{ err error }
+	saved := stop
+	defer func() { stop = saved }()
+	stop = func(err error) { panic(stopped{err}) }
+	stops := func(f func()) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = r.(stopped).err
+			}
+		}()
 		f()
 		return nil
 	}
-	if r := panics(func() { Check(nil) }); r != nil {
-		t.Errorf("Check(nil) panicked: %v", r)
+	if err := stops(func() { Check(nil) }); err != nil {
+		t.Errorf("Check(nil) stopped: %v", err)
 	}
-	if r := panics(func() { Check(boom) }); r != boom {
-		t.Errorf("Check(boom) recovered %v", r)
+	if err := stops(func() { Check(boom) }); err != boom {
+		t.Errorf("Check(boom) stopped with %v", err)
 	}
 	if got := Must(7, nil); got != 7 {
 		t.Errorf("Must = %d", got)
 	}
-	if r := panics(func() { Must(7, boom) }); r != boom {
-		t.Errorf("Must(7, boom) recovered %v", r)
+	if err := stops(func() { Must(7, boom) }); err != boom {
+		t.Errorf("Must(7, boom) stopped with %v", err)
 	}
 	if a, b := Must2("a", 2, nil); a != "a" || b != 2 {
 		t.Errorf("Must2 = %q, %d", a, b)
 	}
-	if r := panics(func() { Show(failing{}) }); r != boom2 {
-		t.Errorf("Show(failing) recovered %v", r)
+	if err := stops(func() { Show(failing{}) }); err != boom2 {
+		t.Errorf("Show(failing) stopped with %v", err)
+	}
+}
+
+// TestCheckHelperProcess is not a test: TestCheckStopsInOneLine runs it as a cell's program.
+func TestCheckHelperProcess(t *testing.T) {
+	if os.Getenv("LAB_TEST_CHECK") == "" {
+		t.Skip("helper process only")
+	}
+	fmt.Println("before")
+	Check(fmt.Errorf("lab: training interrupted after 3 of 50 epochs;\nnothing was saved"))
+	fmt.Println("after Check: must not be printed")
+}
+
+// Check in a cell's program ends it with exit status 1 and one line on stderr, with no panic and
+// no goroutine dump (what a student reads in the cell).
+func TestCheckStopsInOneLine(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCheckHelperProcess$")
+	cmd.Env = append(os.Environ(), "LAB_TEST_CHECK=1")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("helper ended with %v, want exit status 1", err)
+	}
+	want := "Error: lab: training interrupted after 3 of 50 epochs; nothing was saved\n"
+	if stderr.String() != want {
+		t.Errorf("stderr %q, want exactly %q", stderr.String(), want)
+	}
+	if strings.Contains(stdout.String(), "after Check") || !strings.Contains(stdout.String(), "before") {
+		t.Errorf("stdout %q", stdout.String())
 	}
 }
 
@@ -254,7 +294,7 @@ func TestPredictionsMemoized(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(filepath.Dir(r.Dir), "predictions", r.Key+"-25-*.bin"))
+	files, _ := filepath.Glob(filepath.Join(filepath.Dir(r.Dir), "predictions", "*-25-*.bin"))
 	if len(files) != 1 {
 		t.Fatalf("prediction files %v, want one", files)
 	}
@@ -280,6 +320,47 @@ func TestPredictionsMemoized(t *testing.T) {
 	}
 	if _, err := readProbs(files[0], 25, 10); err != nil {
 		t.Errorf("the damaged file was not replaced: %v", err)
+	}
+}
+
+// Saved predictions belong to the weights they were computed from: after the model's weights
+// change (a retrain, another backend), Predictions computes them again instead of reading the
+// saved ones of the same run key.
+func TestPredictionsFollowTheWeights(t *testing.T) {
+	e := tinyExperiment(t, keras.LossSparseCategoricalCrossentropy)
+	_, test, err := e.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Train()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := r.Predictions(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Other weights under the same run key, as after CIFARLAB_RETRAIN on another backend.
+	weights, err := r.Model.Weights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range weights[len(weights)-1].Bias {
+		weights[len(weights)-1].Bias[i] += float32(i) // moves the softmax's probabilities
+	}
+	if err := r.Model.SetWeights(weights); err != nil {
+		t.Fatal(err)
+	}
+	after, err := r.Predictions(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := Predict(r, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(after.Probs[0], before.Probs[0]) || !slices.Equal(after.Probs[0], direct.Probs[0]) {
+		t.Errorf("predictions after the weights changed: %v; before %v; computed now %v", after.Probs[0], before.Probs[0], direct.Probs[0])
 	}
 }
 

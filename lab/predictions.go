@@ -2,11 +2,14 @@ package lab
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,6 +17,7 @@ import (
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/internal/atomicdir"
 	"github.com/cifarlab/cifarlab/internal/scratch"
+	"github.com/cifarlab/cifarlab/keras"
 	"github.com/cifarlab/cifarlab/plots"
 	"github.com/cifarlab/cifarlab/report"
 )
@@ -29,14 +33,25 @@ type Predictions struct {
 }
 
 // Predictions returns the trained model's predictions on the test images, like
-// model.predict(x_test) in the lab. They are saved beside the run the first time, so that the
-// evaluation cells after it read them back instead of running the model again.
+// model.predict(x_test) in the lab. They are saved beside the run the first time, keyed by the
+// model's weights and the images, so that the evaluation cells after it read them back instead of
+// running the model again, and a retrained model (CIFARLAB_RETRAIN, another backend) never gets
+// the predictions of the weights it had before. Damaged saved predictions are computed again,
+// with a line that says so.
 func (r *Run) Predictions(test *cifar.Split) (*Predictions, error) {
 	path := ""
 	if r.Dir != "" {
-		path = filepath.Join(filepath.Dir(r.Dir), "predictions", fmt.Sprintf("%s-%s.bin", r.Key, splitFingerprint(test)))
-		if probs, err := readProbs(path, test.Len(), r.Model.NumOutputs()); err == nil {
+		weights, err := weightsFingerprint(r.Model)
+		if err != nil {
+			return nil, err
+		}
+		path = filepath.Join(filepath.Dir(r.Dir), "predictions", fmt.Sprintf("%s-%s.bin", weights, splitFingerprint(test)))
+		probs, err := readProbs(path, test.Len(), r.Model.NumOutputs())
+		switch {
+		case err == nil:
 			return newPredictions(probs, test), nil
+		case !errors.Is(err, fs.ErrNotExist):
+			fmt.Fprintf(os.Stderr, "lab: the saved predictions are damaged (%v); computing them again\n", err)
 		}
 	}
 	p, err := Predict(r, test)
@@ -129,6 +144,27 @@ func (p *Predictions) Grid(correct bool, n int) *plots.Chart {
 const probsMagic = "cifarlab-predictions/1\n"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// weightsFingerprint identifies the model's weights: 16 hex digits of a SHA-256 of every layer's
+// kernel and bias.
+func weightsFingerprint(m *keras.Model) (string, error) {
+	weights, err := m.Weights()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	var buf []byte
+	for _, l := range weights {
+		for _, values := range [][]float32{l.Kernel, l.Bias} {
+			buf = buf[:0]
+			for _, v := range values {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			}
+			_, _ = h.Write(buf)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8]), nil
+}
 
 // splitFingerprint identifies the images and labels of s (CRC-32C and length), so that
 // predictions saved for other test images are never read back.

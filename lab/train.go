@@ -82,7 +82,7 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 	live := NewLiveCurves(cfg.Verbose > 0 && !loadOnly)
 	cfg.Callbacks = append(slices.Clone(cfg.Callbacks), live)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	memo, err := runs.Fit(ctx, model, Images(train), LabelsFor(train, compiled.Loss), cfg,
 		runs.Options{Dir: s.RunsDir, Retrain: s.Retrain && !loadOnly, Quiet: loadOnly, LoadOnly: loadOnly})
@@ -90,11 +90,20 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 	case errors.Is(err, runs.ErrNotTrained):
 		return nil, fmt.Errorf("lab: this model has not been trained with these settings on these images yet: run the training cell (lab.Fit) first (%w)", err)
 	case errors.Is(err, context.Canceled):
-		return nil, fmt.Errorf("lab: training interrupted; nothing was saved: %w", err)
+		done := 0
+		if memo != nil && memo.History != nil {
+			done = len(memo.History.Epochs)
+		}
+		return nil, fmt.Errorf("lab: training interrupted after %d of %d epochs; nothing was saved (%w)", done, cfg.Epochs, context.Canceled)
 	case err != nil:
 		return nil, err
 	}
 	r := &Run{Model: model, History: memo.History, Train: train, Key: memo.Key, Dir: memo.Dir, Loaded: memo.Loaded}
+	if ctx.Err() != nil && !loadOnly {
+		// The interrupt came while the run was saved (or loaded): it is complete on disk.
+		return nil, fmt.Errorf("lab: interrupted after the run was saved in full (%d epochs, run %s); the cells after this one load it (%w)",
+			len(r.History.Epochs), r.Key, context.Canceled)
+	}
 	if !loadOnly {
 		if err := live.Done(r.History); err != nil {
 			return nil, err

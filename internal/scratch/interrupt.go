@@ -22,7 +22,9 @@ var interruptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP
 // remove its temporaries. Once fn has returned, a signal that came is delivered again as if it
 // had just arrived: it ends the program as it would have without Interruptible, unless the
 // program handles it itself (signal.Notify), which then receives it. fn's error is returned; when a
-// signal came it wraps ErrInterrupted.
+// signal came and fn failed it wraps ErrInterrupted. When fn succeeded despite the signal (it
+// finished its work, a save, before it looked at ctx), nil is returned: the work is done, and the
+// signal is delivered all the same.
 func Interruptible(ctx context.Context, fn func(ctx context.Context) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -49,7 +51,7 @@ func Interruptible(ctx context.Context, fn func(ctx context.Context) error) erro
 			return err
 		}
 	}
-	if !errors.Is(err, ErrInterrupted) {
+	if err != nil && !errors.Is(err, ErrInterrupted) {
 		err = errors.Join(err, fmt.Errorf("%w by %v", ErrInterrupted, caught))
 	}
 	raise(caught)

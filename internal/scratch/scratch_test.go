@@ -181,7 +181,7 @@ func TestLockPathWaitsForTheHolder(t *testing.T) {
 	var waited atomic.Int32
 	got := make(chan error, 1)
 	go func() {
-		l, err := LockPath(context.Background(), path, func() { waited.Add(1) })
+		l, err := LockPath(context.Background(), path, func(time.Duration) { waited.Add(1) })
 		if err == nil {
 			err = l.Release()
 		}
@@ -265,6 +265,41 @@ func TestInterruptibleCleansUpThenEndsTheProcess(t *testing.T) {
 			}
 			if ws, ok := exit.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != tc.sig {
 				t.Errorf("process ended with %v, want killed by %v (output %q)", err, tc.sig, rest)
+			}
+		})
+	}
+}
+
+// A signal that arrives while fn finishes its work (a save that completes) does not turn fn's
+// success into an error: Interruptible returns nil, and the signal still reaches the program's own
+// handler afterwards.
+func TestInterruptibleKeepsACompletedWork(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			handler := make(chan os.Signal, 2)
+			signal.Notify(handler, sig) // the program's own handling, as lab.Fit's
+			defer signal.Stop(handler)
+			err := Interruptible(context.Background(), func(ctx context.Context) error {
+				if err := syscall.Kill(os.Getpid(), sig); err != nil {
+					return err
+				}
+				select { // the signal arrives during the work...
+				case <-ctx.Done():
+				case <-time.After(10 * time.Second):
+					return errors.New("the signal never cancelled the context")
+				}
+				return nil // ...which completes all the same
+			})
+			if err != nil {
+				t.Errorf("Interruptible after a completed work: %v, want nil", err)
+			}
+			select {
+			case got := <-handler:
+				if got != sig {
+					t.Errorf("handler got %v, want %v", got, sig)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("the signal did not reach the program's handler")
 			}
 		})
 	}

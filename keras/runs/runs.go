@@ -110,8 +110,12 @@ func Fit(ctx context.Context, m *keras.Model, x keras.Array, y keras.Labels, cfg
 		waitOut = m.Output()
 	}
 	r := &Run{Key: key, Dir: filepath.Join(opts.Dir, key)}
-	lock, err := scratch.LockPath(ctx, filepath.Join(opts.Dir, ".lock-"+key), func() {
-		fmt.Fprintf(waitOut, "runs: run %s is being trained by another Fit right now; waiting for it to finish\n", key)
+	lock, err := scratch.LockPath(ctx, filepath.Join(opts.Dir, ".lock-"+key), func(elapsed time.Duration) {
+		if elapsed == 0 {
+			fmt.Fprintf(waitOut, "runs: run %s is being trained by another Fit right now; waiting for it to finish\n", key)
+			return
+		}
+		fmt.Fprintf(waitOut, "runs: still waiting for run %s to finish training elsewhere (%s so far)\n", key, elapsed.Round(time.Second))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("runs: %w", err)
