@@ -47,8 +47,11 @@ case "${1:-}" in
       url="http://127.0.0.1:$port/lab?token=$token"
       echo "labs.sh: JupyterLab on notebooks/ at  $url"
       echo "labs.sh: (Ctrl-C twice to stop it)"
+      # The token goes through the environment (readable by this user and root only), never the
+      # command line, which every user of the machine sees with ps.
+      export JUPYTER_TOKEN=$token
       exec "$JUPYTER" lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
-        --ServerApp.port="$port" --ServerApp.port_retries=0 --IdentityProvider.token="$token" "${args[@]}"
+        --ServerApp.port="$port" --ServerApp.port_retries=0 "${args[@]}"
     fi
     echo "labs.sh: JupyterLab is not installed (PyPI unreachable?); opening Debian's classic Notebook"
     exec "${JUPYTER:-jupyter}" notebook --notebook-dir=notebooks "${args[@]}" ;;
