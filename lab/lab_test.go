@@ -30,8 +30,11 @@ func TestPickFollowsQuickMode(t *testing.T) {
 }
 
 // A boolean setting that settings.ParseBool does not understand is an error naming it, and makes
-// Pick panic (the hyperparameter cell fails) instead of picking a mode.
+// Pick stop the cell (the settings cell fails) instead of picking a mode.
 func TestSettingsRejectUnknownValues(t *testing.T) {
+	saved := stop
+	defer func() { stop = saved }()
+	stop = func(err error) { panic(err) }
 	for _, env := range []string{EnvQuick, EnvRetrain} {
 		for _, v := range []string{"nope", "2", "quick"} {
 			t.Run(env+"="+v, func(t *testing.T) {
@@ -41,7 +44,7 @@ func TestSettingsRejectUnknownValues(t *testing.T) {
 				}
 				defer func() {
 					if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), v) {
-						t.Errorf("Pick: recovered %v, want a panic naming %q", r, v)
+						t.Errorf("Pick: stopped with %v, want an error naming %q", r, v)
 					}
 				}()
 				Pick(50, 2)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"syscall"
 
@@ -85,7 +86,8 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	memo, err := runs.Fit(ctx, model, Images(train), LabelsFor(train, compiled.Loss), cfg,
-		runs.Options{Dir: s.RunsDir, Retrain: s.Retrain && !loadOnly, Quiet: loadOnly, LoadOnly: loadOnly})
+		runs.Options{Dir: s.RunsDir, Retrain: s.Retrain && !loadOnly, Quiet: loadOnly, LoadOnly: loadOnly,
+			FallbackDir: fallbackRunsDir()})
 	switch {
 	case errors.Is(err, runs.ErrNotTrained):
 		return nil, fmt.Errorf("lab: this model has not been trained with these settings on these images yet: run the training cell (lab.Fit) first (%w)", err)
@@ -110,6 +112,12 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 		}
 	}
 	return r, nil
+}
+
+// fallbackRunsDir is where a trained run goes when the runs folder cannot take it (a full disk):
+// a folder of this user's in the system's temporary folder, usually another file system.
+func fallbackRunsDir() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("cifarlab-runs-%d", os.Getuid()))
 }
 
 // outputOf is where a Fit with cfg prints.

@@ -46,6 +46,11 @@ type Options struct {
 	// LoadOnly never trains: when no finished run of the key exists, Fit returns an error that
 	// wraps ErrNotTrained (an unreadable one too). Retrain is ignored.
 	LoadOnly bool
+	// FallbackDir, when set, is where a trained run goes when it cannot be saved in Dir (a full
+	// disk, a folder that became read-only): the training is not thrown away, Fit says where it
+	// went, and later Fits of the same key find it there. It should be on another file system
+	// (the system's temporary folder, for example).
+	FallbackDir string
 }
 
 // ErrNotTrained is returned (wrapped) by a LoadOnly Fit when the run has not been trained.
@@ -98,6 +103,11 @@ func Fit(ctx context.Context, m *keras.Model, x keras.Array, y keras.Labels, cfg
 	if err := checkDir(opts.Dir); err != nil {
 		return nil, err
 	}
+	if !opts.LoadOnly {
+		if err := checkSpace(opts.Dir, m); err != nil {
+			return nil, err
+		}
+	}
 	out := cfg.Output
 	if out == nil {
 		out = m.Output()
@@ -122,6 +132,9 @@ func Fit(ctx context.Context, m *keras.Model, x keras.Array, y keras.Labels, cfg
 	}
 	defer lock.Release()
 
+	if fallback := r.fallback(opts); !atomicdir.IsComplete(r.Dir) && fallback != nil && atomicdir.IsComplete(fallback.Dir) {
+		r = fallback // saved there when Dir was full
+	}
 	if opts.LoadOnly {
 		if !atomicdir.IsComplete(r.Dir) {
 			return nil, fmt.Errorf("runs: run %s: %w", key, ErrNotTrained)
@@ -151,10 +164,60 @@ func Fit(ctx context.Context, m *keras.Model, x keras.Array, y keras.Labels, cfg
 		return r, err
 	}
 	if err := r.save(m, log.Bytes()); err != nil {
-		return r, err
+		fallback := r.fallback(opts)
+		if fallback == nil || fallback.Dir == r.Dir {
+			return r, err
+		}
+		fallback.History = r.History
+		if ferr := checkDir(opts.FallbackDir); ferr != nil {
+			return r, errors.Join(err, ferr)
+		}
+		if ferr := fallback.save(m, log.Bytes()); ferr != nil {
+			return r, errors.Join(err, ferr)
+		}
+		fmt.Fprintf(waitOut, "runs: %v\nruns: the trained run was saved to %s instead; later fits find it there (free space in %s, then train again to keep it there)\n",
+			err, fallback.Dir, opts.Dir)
+		return fallback, nil
 	}
 	return r, nil
 }
+
+// fallback is the run's place in opts.FallbackDir, or nil without one.
+func (r *Run) fallback(opts Options) *Run {
+	if opts.FallbackDir == "" {
+		return nil
+	}
+	return &Run{Key: r.Key, Dir: filepath.Join(opts.FallbackDir, r.Key)}
+}
+
+// spaceMargin is what a run needs on disk beyond its weights and optimizer state: its History,
+// log, checksums and the predictions saved beside it (10,000 × 10 float32 for CIFAR-10's test
+// set), with room to spare.
+const spaceMargin = 2 << 20
+
+// NeededSpace estimates the bytes that saving a run of m takes: its weights and its optimizer's
+// state (one or two float32 slots per weight for the Keras optimizers), plus a margin for the
+// History, the log and the predictions.
+func NeededSpace(m *keras.Model) int64 {
+	return int64(m.CountParams())*4*3 + spaceMargin
+}
+
+// checkSpace fails, before any training, when the file system of dir has less free space than a
+// run of m needs, saying how much is needed and where.
+func checkSpace(dir string, m *keras.Model) error {
+	free, err := freeSpace(dir)
+	if err != nil {
+		return nil // not knowable here: the save will tell
+	}
+	if need := NeededSpace(m); free < need {
+		return fmt.Errorf("runs: the runs folder %s has %s free, but saving this run needs about %s (weights, optimizer state, predictions): free some space there or choose another runs folder, before training for nothing",
+			dir, mib(free), mib(need))
+	}
+	return nil
+}
+
+// mib formats a size in MiB with one decimal.
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // load restores the run's weights and learning rate into m and reads its History.
 func (r *Run) load(m *keras.Model, out io.Writer) error {
