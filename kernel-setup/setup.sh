@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Sets up everything the cifarlab notebooks need, once per user and machine:
-#   - JupyterLab 4 and nbconvert 7 from PyPI, pinned with their hashes in requirements.txt, in a
-#     virtual environment in ${XDG_DATA_HOME:-~/.local/share}/cifarlab/jupyter, with settings that
-#     make the WebPDF export print with the system Chromium, offline (JupyterLab's "PDF" item too,
-#     through the server extension jupyter/cifarlab_jupyter.py), that hide the exports that cannot
-#     work here and JupyterLab's news question; Debian's classic Notebook 6
-#     only as the fallback where PyPI cannot be reached (the set-up says which it chose);
+#   - JupyterLab 4 and nbconvert 7 from PyPI, pinned with their hashes in requirements.txt (one lock
+#     for Python 3.10 to 3.15), in a virtual environment in
+#     ${XDG_DATA_HOME:-~/.local/share}/cifarlab/jupyter, with settings that make the WebPDF export
+#     print with the system Chromium, offline (JupyterLab's "PDF" item too, through the server
+#     extension jupyter/cifarlab_jupyter.py), that hide the exports that cannot work here and
+#     JupyterLab's news question; Debian's classic Notebook 6 only as the fallback where PyPI
+#     cannot be reached (the set-up says which it chose, and why);
 #   - the Go tools of the GoNB kernel, pinned in kernel-setup/tools/go.mod (gonb, gopls,
 #     goimports), built into a per-user bin folder;
 #   - the GoNB kernel ("gonb"), registered with Jupyter through a wrapper that puts that bin folder
@@ -20,13 +21,17 @@
 #        kernel-setup/setup.sh --check   only check; say what is missing; exit 1 if anything is
 #        kernel-setup/setup.sh --with-tex  also install XeLaTeX + pandoc for `nbconvert --to pdf`
 #                                          (large; the Chromium PDF export does not need it)
+#        sudo kernel-setup/setup.sh --system  only the Debian packages that every user needs (what
+#                                          a student without root asks an administrator for);
+#                                          with --check: only check them
 # Environment:
 #   CIFARLAB_TOOLS_DIR  where the Go tools go (default ${XDG_DATA_HOME:-~/.local/share}/cifarlab/gonb-tools)
 #   JUPYTER_DATA_DIR    Jupyter's data folder, as Jupyter itself reads it (kernels/gonb goes there)
 #   CIFARLAB_JUPYTER    auto (default: pip, else Debian's as a fallback), pip (no fallback) or apt
 #   CIFARLAB_JUPYTER_VENV  the JupyterLab virtual environment (default
 #                          ${XDG_DATA_HOME:-~/.local/share}/cifarlab/jupyter)
-#   CIFARLAB_PYTHON     the Python 3.9+ that makes it (default: python3 on PATH, else Debian's)
+#   CIFARLAB_PYTHON     the Python that makes it: 3.10 to 3.15 (default: python3 on PATH, else
+#                       /usr/bin/python3, else python3.15 ... python3.10 on PATH)
 #   CIFARLAB_PJRT_PLUGIN  where the PJRT CPU plugin goes (default
 #                         ${XDG_DATA_HOME:-~/.local/share}/cifarlab/pjrt/pjrt_c_api_cpu_plugin.so)
 set -euo pipefail
@@ -35,10 +40,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)  # this clone: every notebook's kernel builds cells against it
 MODE=setup
 WITH_TEX=0
+SYSTEM_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --check) MODE=check ;;
     --with-tex) WITH_TEX=1 ;;
+    --system) SYSTEM_ONLY=1 ;;
     -h|--help) sed -n '2,/^set /{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
@@ -63,6 +70,12 @@ PDF_PACKAGES=(
   poppler-utils fonts-dejavu-core fonts-liberation      # PDF checks, fonts
 )
 TEX_PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc)
+# What a user without root needs from an administrator (--system): the PDF packages, Debian's
+# python3-venv (the JupyterLab venv is made with the system's python3), gcc (cgo: XLA's PJRT
+# plugin; without a C compiler Go builds without XLA and training runs on the pure-Go backend) and
+# git. Go 1.26 is not a Debian package (Debian 12 has 1.19): https://go.dev/dl/, or a user's own
+# copy unpacked in their home.
+SYSTEM_PACKAGES=(python3-venv gcc git "${PDF_PACKAGES[@]}")
 
 have_deb() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
 have_apt() { command -v apt-get >/dev/null && command -v dpkg-query >/dev/null; }
@@ -78,12 +91,12 @@ apt_install() { # packages...
   local want=()
   for p in "$@"; do have_deb "$p" || want+=("$p"); done
   [ ${#want[@]} = 0 ] && return 0
-  if [ "$MODE" = check ]; then
-    missing "Debian packages not installed: ${want[*]}: run kernel-setup/setup.sh"
+  if ! can_root; then
+    missing "Debian packages not installed: ${want[*]}: ask an administrator to run  sudo apt-get install ${want[*]}  (or  sudo kernel-setup/setup.sh --system)"
     return 0
   fi
-  if ! can_root; then
-    missing "Debian packages not installed: ${want[*]}: run  sudo apt-get install ${want[*]}"
+  if [ "$MODE" = check ]; then
+    missing "Debian packages not installed: ${want[*]}: run kernel-setup/setup.sh"
     return 0
   fi
   doing "Debian packages: ${want[*]}"
@@ -131,9 +144,11 @@ venv_stamp() { # what the environment was built from: the requirements and the P
   { grep -v '^ *#' "$JUPYTER_REQ"; "$JUPYTER_VENV/bin/python" -c 'import sys; print(sys.version)' 2>/dev/null; } | sha256sum | cut -d' ' -f1
 }
 
-venv_ok() {
+venv_ok() { # and, where CIFARLAB_PYTHON is set, made with a Python of its version
   [ -x "$JUPYTER_VENV/bin/jupyter-lab" ] && [ -x "$JUPYTER_VENV/bin/jupyter-nbconvert" ] \
-    && [ "$(cat "$JUPYTER_VENV/cifarlab-stamp" 2>/dev/null)" = "$(venv_stamp)" ]
+    && [ "$(cat "$JUPYTER_VENV/cifarlab-stamp" 2>/dev/null)" = "$(venv_stamp)" ] || return 1
+  [ -z "${CIFARLAB_PYTHON:-}" ] && return 0
+  [ "$("$CIFARLAB_PYTHON" -c 'import sys; print(sys.version)' 2>/dev/null)" = "$("$JUPYTER_VENV/bin/python" -c 'import sys; print(sys.version)')" ]
 }
 
 # The files that set up JupyterLab and nbconvert, copied from kernel-setup/jupyter into the virtual
@@ -181,49 +196,156 @@ install_webpdf_config() {
   done < <(jupyter_files)
 }
 
-# A Python 3.9+ that can make virtual environments with pip: python3 on PATH (pyenv, Homebrew...),
-# else Debian's, after installing python3-venv.
+# The Pythons that requirements.txt installs on: MIN_PYTHON and every later one. kernel-setup/lock.sh
+# resolves the lock for MIN_PYTHON (JupyterLab 4.6 needs 3.10) with environment markers where a
+# package's newest release needs a newer Python; kernel-setup/lock-test.sh installs it with every
+# Python on the machine and checks that PyPI has its wheels for each version up to MAX_PYTHON.
+# A newer Python than MAX_PYTHON is tried, with a note; an older one is refused.
+MIN_PYTHON=3.10
+MAX_PYTHON=3.15
+PY_SEL="" PY_VER=""   # the Python chosen to make the venv, and its version
+JUPYTER_FAILURE=""    # why JupyterLab could not be installed, in one line with what to do
+
+py_status() { # python: prints "VERSION STATUS", STATUS one of ok, new (above MAX_PYTHON), old, novenv
+  "$1" - "$MIN_PYTHON" "$MAX_PYTHON" 2>/dev/null <<'PY'
+import sys
+lo, hi = (tuple(int(x) for x in a.split(".")) for a in sys.argv[1:3])
+v = sys.version_info[:2]
+s = "old" if v < lo else "new" if v > hi else "ok"
+if s != "old":
+    try:
+        import ensurepip, venv  # Debian and Ubuntu: in python3-venv
+    except ImportError:
+        s = "novenv"
+print("%d.%d.%d" % sys.version_info[:3], s)
+PY
+}
+
+# Chooses the Python that makes the virtual environment (PY_SEL, PY_VER): CIFARLAB_PYTHON if set
+# (that one or none), else the first of python3 on PATH (pyenv, Homebrew...), /usr/bin/python3,
+# python3.N on PATH that is in MIN_PYTHON..MAX_PYTHON and has venv and ensurepip; a newer one
+# only when there is none in the range. Installs Debian's python3-venv where it is missing and
+# root can. Else sets JUPYTER_FAILURE and returns 1.
 venv_python() {
-  local p
-  for p in "${CIFARLAB_PYTHON:-}" python3 /usr/bin/python3; do
-    [ -n "$p" ] && command -v "$p" >/dev/null || continue
-    "$p" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 9))' 2>/dev/null && { "$p" -c 'import sys; print(sys.executable)'; return 0; }
+  local p path v st cands=() seen=" " why=() newer="" novenv=""
+  PY_SEL="" PY_VER=""
+  if [ -n "${CIFARLAB_PYTHON:-}" ]; then cands=("$CIFARLAB_PYTHON")
+  else cands=(python3 /usr/bin/python3); for v in 15 14 13 12 11 10; do cands+=("python3.$v"); done; fi
+  for p in "${cands[@]}"; do
+    path=$(command -v "$p" 2>/dev/null) || { [ -n "${CIFARLAB_PYTHON:-}" ] && why+=("$p: not found"); continue; }
+    case "$seen" in *" $(readlink -f "$path") "*) continue ;; esac
+    seen+="$(readlink -f "$path") "
+    v="" st=""
+    read -r v st < <(py_status "$path" || true) || true
+    case "$st" in
+      ok) PY_SEL=$path PY_VER=$v; return 0 ;;
+      new) [ -n "$newer" ] || newer="$path $v" ;;
+      old) why+=("$p is $v") ;;
+      novenv) why+=("$p ($v) has no venv/ensurepip (Debian, Ubuntu: python3-venv)"); [ -n "$novenv" ] || novenv=$path ;;
+      *) why+=("$p does not run") ;;
+    esac
   done
-  if have_apt && can_root && [ -x /usr/bin/python3 ]; then
+  if [ -n "$newer" ]; then PY_SEL=${newer% *} PY_VER=${newer#* }; return 0; fi
+  # Debian's python3 in the range, without python3-venv: install it where root can.
+  if [ "$novenv" = /usr/bin/python3 ] && have_apt && can_root; then
     apt_install python3-venv >&2
-    /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null && { echo /usr/bin/python3; return 0; }
+    v="" st=""
+    read -r v st < <(py_status /usr/bin/python3 || true) || true
+    if [ "$st" = ok ] || [ "$st" = new ]; then PY_SEL=/usr/bin/python3 PY_VER=$v; return 0; fi
+  fi
+  local whys
+  whys=$(printf '%s; ' "${why[@]}"); whys=${whys%; }
+  if [ -n "$novenv" ]; then
+    JUPYTER_FAILURE="Python $(py_status "$novenv" | cut -d' ' -f1) ($novenv) cannot make virtual environments: install python3-venv (sudo apt-get install python3-venv, or ask an administrator), or point CIFARLAB_PYTHON at another Python $MIN_PYTHON+ ($whys)"
+  else
+    JUPYTER_FAILURE="no Python $MIN_PYTHON or later found (${whys:-no python3 on PATH}): JupyterLab 4.6 needs Python $MIN_PYTHON to $MAX_PYTHON: install one (Debian 12 and Ubuntu 22.04 or later have it: python3 python3-venv; or pyenv, uv) and point CIFARLAB_PYTHON at it if it is not python3 on PATH"
   fi
   return 1
 }
 
-pypi_reachable() { # python
-  timeout 40 "$1" -m pip download --no-deps --no-cache-dir --retries 0 --timeout 10 -d "$(mktemp -d)" \
-    'webencodings==0.6.1' >/dev/null 2>&1
+# Says in one line why `pip install -r requirements.txt` failed, from pip's output ($1), into
+# JUPYTER_FAILURE; returns 2 when PyPI (or the network) could not be reached, else 1.
+NET_ERRORS='NewConnectionError|Max retries exceeded|Temporary failure in name resolution|Name or service not known|Network is unreachable|Connection refused|ProxyError|ConnectTimeout|Read timed out|ReadTimeoutError|SSLError'
+net_reason() { # pip's log: the network error it met, in a few words
+  local r
+  r=$(grep -o "Failed to establish a new connection: [^)']*" "$1" | head -1 | sed 's/.*connection: //') || true
+  [ -n "$r" ] || r=$(grep -Eo "$NET_ERRORS" "$1" | head -1) || true
+  echo "${r:-no answer}"
 }
 
-install_venv() {
-  local py
-  py=$(venv_python) || { info "no Python 3.9+ with venv and ensurepip found (apt-get install python3-venv)"; return 1; }
-  if ! pypi_reachable "$py"; then
-    info "PyPI cannot be reached from here"
-    return 1
+pip_failure() { # log
+  local log=$1 req ver spec line
+  if grep -Eq "$NET_ERRORS" "$log"; then
+    JUPYTER_FAILURE="PyPI cannot be reached from here (pip: $(net_reason "$log"))"
+    return 2
   fi
-  doing "JupyterLab 4 and nbconvert 7 (kernel-setup/requirements.txt, hashes checked) into $JUPYTER_VENV with $py (about a minute)"
+  if req=$(sed -n 's/^ERROR: No matching distribution found for \([^ ]*\).*/\1/p' "$log" | head -1) && [ -n "$req" ]; then
+    ver=${req#*==}
+    spec=$(grep -o "[; ] *$ver Requires-Python [^;]*" "$log" | head -1 | sed 's/.*Requires-Python //') || true
+    if [ -n "$spec" ]; then
+      JUPYTER_FAILURE="kernel-setup/requirements.txt pins $req, which needs Python $spec, not $PY_VER ($PY_SEL): the lock does not fit this Python (regenerate it with kernel-setup/lock.sh and report it), or use a Python $MIN_PYTHON to $MAX_PYTHON that it fits (CIFARLAB_PYTHON=...)"
+    else
+      JUPYTER_FAILURE="PyPI has no wheel of $req for Python $PY_VER on $(uname -s) $(uname -m): use Python $MIN_PYTHON to $MAX_PYTHON (CIFARLAB_PYTHON=...), on Linux x86-64 or aarch64"
+    fi
+  elif grep -q 'DO NOT MATCH THE HASHES' "$log"; then
+    line=$(grep -A2 'DO NOT MATCH THE HASHES' "$log" | grep -Eo '[A-Za-z0-9_.-]+==[^ ]+' | head -1) || true
+    JUPYTER_FAILURE="the download of ${line:-a package} does not match its SHA-256 in kernel-setup/requirements.txt (a broken download or a proxy that changes files): run kernel-setup/setup.sh again; report it if it stays"
+  elif grep -q 'No space left on device' "$log"; then
+    JUPYTER_FAILURE="no space left on the disk of $JUPYTER_VENV (about 400 MB needed): free some and run kernel-setup/setup.sh again"
+  else
+    line=$(grep '^ERROR: ' "$log" | tail -1 | cut -c8-200) || true
+    JUPYTER_FAILURE="pip failed with Python $PY_VER: ${line:-see its output}: run kernel-setup/setup.sh again; report it if it stays"
+  fi
+  return 1
+}
+
+# Installs JupyterLab into the venv. Returns 0 when it is in place, 2 when PyPI cannot be reached
+# (the fallback may be used), 1 when it failed otherwise (JUPYTER_FAILURE says why and what to do).
+install_venv() {
+  local py log tmp rc=0
+  venv_python || return 1
+  py=$PY_SEL
+  if [ "$(py_status "$py" | cut -d' ' -f2)" = new ]; then
+    info "Python $PY_VER ($py) is newer than the newest the set-up was checked with ($MAX_PYTHON); trying it (CIFARLAB_PYTHON chooses another)"
+  else
+    ok "Python: $PY_VER ($py; the set-up supports $MIN_PYTHON to $MAX_PYTHON)"
+  fi
+  doing "JupyterLab 4 and nbconvert 7 (kernel-setup/requirements.txt, hashes checked) into $JUPYTER_VENV with Python $PY_VER (about a minute)"
   rm -rf "$JUPYTER_VENV"
   mkdir -p "$(dirname "$JUPYTER_VENV")"
-  "$py" -m venv "$JUPYTER_VENV" || { info "python -m venv failed"; rm -rf "$JUPYTER_VENV"; return 1; }
-  if ! "$JUPYTER_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
-        --require-hashes --only-binary=:all: -r "$JUPYTER_REQ"; then
-    info "pip install -r kernel-setup/requirements.txt failed (see above)"
+  log="$(dirname "$JUPYTER_VENV")/jupyter-pip.log"
+  if ! "$py" -m venv "$JUPYTER_VENV" >"$log" 2>&1; then
+    JUPYTER_FAILURE="$py -m venv $JUPYTER_VENV failed ($(grep -v '^ *$' "$log" | tail -1 | cut -c1-160)): install python3-venv (Debian, Ubuntu) or point CIFARLAB_PYTHON at another Python $MIN_PYTHON+"
     rm -rf "$JUPYTER_VENV"
     return 1
   fi
-  install_webpdf_config || { info "copying kernel-setup/jupyter into $JUPYTER_VENV failed (see above)"; return 1; }
+  # Can PyPI be reached at all? (pip's own settings: index, proxy, certificates.)
+  tmp=$(mktemp -d)
+  if ! timeout 60 "$JUPYTER_VENV/bin/python" -m pip download --disable-pip-version-check --no-deps --no-cache-dir \
+        --retries 1 --timeout 15 -d "$tmp" 'webencodings==0.6.1' >>"$log" 2>&1; then
+    rm -rf "$tmp" "$JUPYTER_VENV"
+    JUPYTER_FAILURE="PyPI cannot be reached from here (pip: $(net_reason "$log"); pip's output: $log)"
+    return 2
+  fi
+  rm -rf "$tmp"
+  "$JUPYTER_VENV/bin/python" -m pip install --disable-pip-version-check --no-deps --progress-bar off \
+    --require-hashes --only-binary=:all: -r "$JUPYTER_REQ" >>"$log" 2>&1 || rc=$?
+  if [ "$rc" != 0 ]; then
+    rm -rf "$JUPYTER_VENV"
+    pip_failure "$log" || rc=$?
+    JUPYTER_FAILURE="$JUPYTER_FAILURE (pip's output: $log)"
+    return "$rc"
+  fi
+  if ! install_webpdf_config; then
+    JUPYTER_FAILURE="copying kernel-setup/jupyter into $JUPYTER_VENV failed (see above)"
+    return 1
+  fi
   venv_stamp > "$JUPYTER_VENV/cifarlab-stamp"
+  rm -f "$log"
 }
 
 step_jupyter() {
-  local how=${CIFARLAB_JUPYTER:-auto} v stale
+  local how=${CIFARLAB_JUPYTER:-auto} v stale rc
   JUPYTER_BIN=""
   if [ "$how" != apt ]; then
     if venv_ok; then
@@ -234,19 +356,25 @@ step_jupyter() {
       fi
       JUPYTER_BIN="$JUPYTER_VENV/bin/jupyter"
     elif [ "$MODE" = check ]; then
+      if venv_python; then info "setup.sh would install JupyterLab with Python $PY_VER ($PY_SEL; it supports $MIN_PYTHON to $MAX_PYTHON)"
+      else info "$JUPYTER_FAILURE"; fi
       if [ "$how" = auto ] && find_other_jupyter >/dev/null; then
         info "JupyterLab is not installed in $JUPYTER_VENV (or not from the current requirements.txt); the fallback is in place (kernel-setup/setup.sh installs JupyterLab where PyPI can be reached)"
       else
         missing "JupyterLab is not installed in $JUPYTER_VENV (or not from the current requirements.txt): run kernel-setup/setup.sh"
         return 0
       fi
-    elif install_venv && venv_ok; then
-      JUPYTER_BIN="$JUPYTER_VENV/bin/jupyter"
-    elif [ "$how" = pip ]; then
-      missing "JupyterLab could not be installed from PyPI into $JUPYTER_VENV (CIFARLAB_JUPYTER=pip; see above)"
-      return 0
     else
-      info "falling back to Debian's classic Jupyter Notebook (PyPI unreachable or pip failed)"
+      rc=0
+      install_venv || rc=$?
+      if [ "$rc" = 0 ] && venv_ok; then
+        JUPYTER_BIN="$JUPYTER_VENV/bin/jupyter"
+      elif [ "$rc" = 2 ] && [ "$how" = auto ]; then
+        info "falling back to Debian's classic Jupyter Notebook: $JUPYTER_FAILURE"
+      else
+        missing "JupyterLab 4 could not be installed: ${JUPYTER_FAILURE:-the virtual environment is incomplete after pip}"
+        return 0
+      fi
     fi
   fi
   if [ -n "$JUPYTER_BIN" ]; then
@@ -293,7 +421,9 @@ step_go() {
   local v
   v=$(go env GOVERSION)
   case "$v" in
-    go1.2[6-9]*|go1.[3-9][0-9]*) ok "Go: $v ($(go env GOROOT))" ;;
+    go1.2[6-9]*|go1.[3-9][0-9]*) ok "Go: $v ($(go env GOROOT))"
+      [ "$(go env CGO_ENABLED)" = 1 ] \
+        || info "no C compiler (cgo off): Go builds without XLA and training runs on the pure-Go backend, a few times slower (gcc: sudo kernel-setup/setup.sh --system)" ;;
     *) missing "Go $v is too old: cifarlab and kernel-setup/tools need Go 1.26 or later (https://go.dev/dl/)"; GO_BIN="" ;;
   esac
 }
@@ -335,9 +465,9 @@ PJRT_PLUGIN=${CIFARLAB_PJRT_PLUGIN:-${XDG_DATA_HOME:-$HOME/.local/share}/cifarla
 PJRT_REQ="$HERE/pjrt-requirements.txt"
 pjrt_stamp() { grep -v '^#' "$PJRT_REQ" | sha256sum | cut -d' ' -f1; }
 
-pip_cmd() { # a python3 with pip (any: pip download installs nothing)
+pip_cmd() { # a python3 with pip (any: pip download installs nothing); the venv's has pip for sure
   local p
-  for p in python3 /usr/bin/python3; do
+  for p in "$JUPYTER_VENV/bin/python" python3 /usr/bin/python3; do
     command -v "$p" >/dev/null && "$p" -m pip --version >/dev/null 2>&1 && { echo "$p"; return 0; }
   done
   return 1
@@ -415,7 +545,8 @@ wrapper_text() {
 # -go_work: every notebook's temporary module starts in a Go workspace with this clone of cifarlab
 # in it, so any notebook (a new one from the launcher too) imports github.com/cifarlab/cifarlab/...
 # with no set-up cell; it comes after kernel.json's own (empty) -go_work, so it wins.
-PATH='$BIN':'$goroot/bin':"\$PATH"
+# The kernel's own bin/ comes first on PATH, for its go (see go_shim_text).
+PATH='$KERNEL_DIR/bin':'$BIN':'$goroot/bin':"\$PATH"
 GOEXPERIMENT=\${GOEXPERIMENT:-simd}
 GOFLAGS="-ldflags=-w\${GOFLAGS:+ \$GOFLAGS}"
 export PATH GOEXPERIMENT GOFLAGS
@@ -423,9 +554,33 @@ exec '$BIN/gonb' "\$@" -go_work='$REPO'
 EOF
 }
 
+# go_shim_text is the kernel's `go` (KERNEL_DIR/bin/go). GoNB runs `go get` in a notebook's
+# temporary module before each cell, and `go get` ignores what the workspace's modules require:
+# for a package that cifarlab's dependencies provide (gonbui, GoMLX, gonum) it would ask the module
+# proxy for the newest version (an upgrade of what cifarlab pins, or an error offline and where the
+# proxy refuses the version list). So before a `go get` in a module that sits in a workspace, the
+# shim makes that module require github.com/cifarlab/cifarlab (the workspace's clone answers for
+# it), and `go get` then takes every dependency at cifarlab's versions. Anything else goes to Go
+# unchanged.
+go_shim_text() {
+  local goroot
+  goroot=$(go env GOROOT)
+  cat <<EOF
+#!/bin/sh
+# Written by cifarlab kernel-setup/setup.sh (do not edit; rerun it instead): the GoNB kernel's go.
+# Before GoNB's automatic go get in a notebook's module inside a Go workspace, require cifarlab
+# (the workspace's clone answers for it), so that its dependencies come at the versions it pins.
+if [ "\$1" = get ] && [ -f go.work ] && [ -f go.mod ] && ! grep -q 'github.com/cifarlab/cifarlab v' go.mod; then
+  '$goroot/bin/go' mod edit -require=github.com/cifarlab/cifarlab@v0.0.0-00010101000000-000000000000 || exit
+fi
+exec '$goroot/bin/go' "\$@"
+EOF
+}
+
 kernel_ok() { # wrapper path
   local w=$1 kj=$KERNEL_DIR/kernel.json
   [ -f "$kj" ] && [ -x "$w" ] && [ "$(cat "$w")" = "$(wrapper_text)" ] || return 1
+  [ -x "$KERNEL_DIR/bin/go" ] && [ "$(cat "$KERNEL_DIR/bin/go")" = "$(go_shim_text)" ] || return 1
   "$PY" - "$kj" "$w" <<'EOF'
 import json, sys
 k = json.load(open(sys.argv[1]))
@@ -455,6 +610,8 @@ step_kernel() {
     || PATH="$BIN:$(go env GOROOT)/bin:$PATH" JUPYTER_DATA_DIR="$data_dir" "$BIN/gonb" --install \
     || { missing "gonb --install failed (see above)"; return 0; }
   wrapper_text > "$w.tmp" && chmod 755 "$w.tmp" && mv "$w.tmp" "$w"
+  mkdir -p "$KERNEL_DIR/bin"
+  go_shim_text > "$KERNEL_DIR/bin/go.tmp" && chmod 755 "$KERNEL_DIR/bin/go.tmp" && mv "$KERNEL_DIR/bin/go.tmp" "$KERNEL_DIR/bin/go"
   "$PY" - "$KERNEL_DIR/kernel.json" "$w" <<'EOF'
 import json, sys
 path, wrapper = sys.argv[1], sys.argv[2]
@@ -498,6 +655,14 @@ step_pdf() {
 
 # ---------------------------------------------------------------------------------------------
 t0=$(date +%s)
+if [ "$SYSTEM_ONLY" = 1 ]; then
+  echo "kernel-setup: $([ "$MODE" = check ] && echo checking || echo installing) the Debian packages that every user needs"
+  have_apt || die "--system: no apt-get here; install by hand the equivalents of: ${SYSTEM_PACKAGES[*]}"
+  apt_install "${SYSTEM_PACKAGES[@]}"
+  if [ ${#MISSING[@]} -gt 0 ]; then exit 1; fi
+  ok "Debian packages: ${SYSTEM_PACKAGES[*]}"
+  exit 0
+fi
 echo "kernel-setup: $([ "$MODE" = check ] && echo checking || echo setting up) the GoNB notebook tools"
 if [ "$MODE" = setup ] && have_apt && [ "$WITH_TEX" = 1 ]; then apt_install "${TEX_PACKAGES[@]}"; fi
 step_jupyter
