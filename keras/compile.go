@@ -37,26 +37,29 @@ type CompileConfig struct {
 	Metrics []Metric `json:"metrics,omitempty"`
 }
 
+// OptimizerName names an optimizer as Keras spells it in compile(optimizer="...").
+type OptimizerName string
+
 // Optimizer names.
 const (
-	OptimizerSGD     = "sgd"
-	OptimizerAdam    = "adam"
-	OptimizerNadam   = "nadam"
-	OptimizerRMSprop = "rmsprop"
+	OptimizerSGD     OptimizerName = "sgd"
+	OptimizerAdam    OptimizerName = "adam"
+	OptimizerNadam   OptimizerName = "nadam"
+	OptimizerRMSprop OptimizerName = "rmsprop"
 )
 
 // Optimizer configures the weight updates, with Keras's hyperparameters. Build it with [SGD],
 // [Adam], [Nadam] or [RMSprop] (which fill Keras's defaults) and adjust fields as needed. A zero
 // Beta1, Beta2, Epsilon or Rho means Keras's default (0.9, 0.999, 1e-7, 0.9).
 type Optimizer struct {
-	Name         string  `json:"name"`
-	LearningRate float64 `json:"learning_rate"`
-	Momentum     float64 `json:"momentum,omitempty"` // SGD
-	Nesterov     bool    `json:"nesterov,omitempty"` // SGD
-	Beta1        float64 `json:"beta_1,omitempty"`   // Adam, Nadam
-	Beta2        float64 `json:"beta_2,omitempty"`   // Adam, Nadam
-	Epsilon      float64 `json:"epsilon,omitempty"`  // Adam, Nadam, RMSprop
-	Rho          float64 `json:"rho,omitempty"`      // RMSprop
+	Name         OptimizerName `json:"name"`
+	LearningRate float64       `json:"learning_rate"`
+	Momentum     float64       `json:"momentum,omitempty"` // SGD
+	Nesterov     bool          `json:"nesterov,omitempty"` // SGD
+	Beta1        float64       `json:"beta_1,omitempty"`   // Adam, Nadam
+	Beta2        float64       `json:"beta_2,omitempty"`   // Adam, Nadam
+	Epsilon      float64       `json:"epsilon,omitempty"`  // Adam, Nadam, RMSprop
+	Rho          float64       `json:"rho,omitempty"`      // RMSprop
 	// ScheduleDecay (Nadam) scales the step in the momentum schedule uₜ = β1·(1 − 0.5·0.96^(d·t)).
 	// 0 means d = 1, Keras 3's and tf.keras ≥ 2.11's Nadam; 0.004 gives Keras 1's and the legacy
 	// tf.keras Nadam's schedule_decay.
@@ -95,7 +98,7 @@ func RMSprop(learningRate float64) Optimizer {
 // OptimizerByName returns an optimizer with Keras's default learning rate, like passing
 // optimizer="adam" to Keras: sgd (0.01), adam, nadam, rmsprop (0.001).
 func OptimizerByName(name string) (Optimizer, error) {
-	switch Metric(strings.ToLower(string(name))) {
+	switch OptimizerName(strings.ToLower(name)) {
 	case OptimizerSGD:
 		return SGD(0.01), nil
 	case OptimizerAdam:
@@ -110,7 +113,7 @@ func OptimizerByName(name string) (Optimizer, error) {
 
 // withDefaults fills zero hyperparameters with Keras's defaults and checks them.
 func (o Optimizer) withDefaults() (Optimizer, error) {
-	o.Name = strings.ToLower(o.Name)
+	o.Name = OptimizerName(strings.ToLower(string(o.Name)))
 	switch o.Name {
 	case OptimizerSGD, OptimizerAdam, OptimizerNadam, OptimizerRMSprop:
 	default:
@@ -173,6 +176,7 @@ func (m *Model) Compile(cfg CompileConfig) error {
 	m.dropEngine()
 	m.compiled = c
 	m.lr = c.cfg.Optimizer.LearningRate
+	m.optState = nil
 	return nil
 }
 

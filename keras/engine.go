@@ -57,6 +57,12 @@ func (e *engine) build() error {
 		if e.upd, err = newUpdater(m.store, opt, e.params); err != nil {
 			return err
 		}
+		if m.optState != nil {
+			if err := e.upd.setState(m.optState, slotNames(opt)); err != nil {
+				return err
+			}
+			m.optState = nil
+		}
 		loss := m.compiled.cfg.Loss
 		if e.train, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) (*graph.Node, *graph.Node) {
 			probs, logits := e.forward(x, e.upd.iter.NodeValue(x.Graph()))

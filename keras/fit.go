@@ -12,6 +12,12 @@ import (
 const DefaultProgressInterval = 5 * time.Second
 
 // FitConfig holds Fit's settings, like the arguments of Keras's model.fit.
+//
+// Its JSON holds exactly the settings that change what the training computes: keras/runs keys a
+// memoized run with it, so a field added here is part of the key unless it is tagged `json:"-"`,
+// which only what cannot change the weights may be (output, observers; the validation data, which
+// keras/runs fingerprints itself). Callbacks go into the JSON with their exported fields; keras/runs
+// adds their types.
 type FitConfig struct {
 	Epochs    int // number of epochs, > 0
 	BatchSize int // samples per step, > 0 (Keras's default is 32)
@@ -20,7 +26,7 @@ type FitConfig struct {
 	// shuffling, as Keras does) for validation. Ignored when ValidationData is set.
 	ValidationSplit float64
 	// ValidationData is evaluated after every epoch instead of a split of the training data.
-	ValidationData *Dataset
+	ValidationData *Dataset `json:"-"`
 
 	// NoShuffle keeps the training samples in order. Otherwise they are shuffled once per Fit, from
 	// the model's seed and the number of Fit calls before, and every epoch takes that order: what
@@ -28,20 +34,26 @@ type FitConfig struct {
 	// tf.random.set_seed), since its tf.data shuffle repeats its draw each epoch (bench/keras).
 	NoShuffle bool
 
+	// Callbacks take part in the training (EarlyStopping, ReduceLROnPlateau): they may stop it,
+	// change the learning rate or restore weights.
 	Callbacks []Callback
+	// Observers are called like Callbacks, after them, but only watch: a live chart, a logger. The
+	// TrainingRun they get refuses to change anything, so they are not part of which training a
+	// Fit is (keras/runs leaves them out of a run's key).
+	Observers []Callback `json:"-"`
 
 	// Verbose is Keras's verbosity: 0 silent, 1 epoch lines plus a progress line every
 	// ProgressInterval within long epochs, 2 epoch lines only.
-	Verbose int
+	Verbose int `json:"-"`
 	// Output receives the lines (default: the model's output, os.Stdout unless SetOutput).
-	Output io.Writer
+	Output io.Writer `json:"-"`
 	// ProgressInterval is the time between progress lines at Verbose 1 (default 5s).
-	ProgressInterval time.Duration
+	ProgressInterval time.Duration `json:"-"`
 
 	// Log, if set, receives a record of the training at every verbosity: the epoch lines and the
 	// callbacks' messages, without the progress lines within epochs (keras/runs saves it with a
 	// memoized run and prints it again when the run is loaded).
-	Log io.Writer
+	Log io.Writer `json:"-"`
 }
 
 // split is the training and validation data of one Fit.
@@ -96,6 +108,11 @@ func (m *Model) checkFit(x Array, y Labels, cfg *FitConfig) (*split, error) {
 	}
 	if cfg.ProgressInterval == 0 {
 		cfg.ProgressInterval = DefaultProgressInterval
+	}
+	for i, ob := range cfg.Observers {
+		if ob == nil {
+			return nil, errorf("fit: Observers[%d] is nil", i)
+		}
 	}
 	for i, cb := range cfg.Callbacks {
 		if cb == nil {

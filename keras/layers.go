@@ -5,18 +5,22 @@ import (
 	"strings"
 )
 
-// Layer types, as Keras names the classes (they appear in Summary and in saved specs).
+// LayerType names a kind of layer as Keras names its class (it appears in Summary and in saved
+// specs).
+type LayerType string
+
+// Layer types.
 const (
-	LayerFlatten    = "Flatten"
-	LayerDense      = "Dense"
-	LayerDropout    = "Dropout"
-	LayerActivation = "Activation"
+	LayerFlatten    LayerType = "Flatten"
+	LayerDense      LayerType = "Dense"
+	LayerDropout    LayerType = "Dropout"
+	LayerActivation LayerType = "Activation"
 )
 
 // LayerSpec describes one layer of a Sequential model. Build it with [Flatten], [Dense], [Dropout]
 // or [ActivationLayer]; it is plain data (saved as JSON with the model).
 type LayerSpec struct {
-	Type              string      `json:"type"`
+	Type              LayerType   `json:"type"`
 	Name              string      `json:"name,omitempty"`
 	Units             int         `json:"units,omitempty"`
 	Activation        Activation  `json:"activation,omitempty"`
@@ -128,7 +132,7 @@ func (l LayerSpec) check(i int, in []int) error {
 }
 
 // defaultBaseName is the Keras base name of a layer type ("dense" for Dense).
-func defaultBaseName(layerType string) string { return strings.ToLower(layerType) }
+func defaultBaseName(t LayerType) string { return strings.ToLower(string(t)) }
 
 // nameLayers fills in missing layer names the way Keras does ("dense", "dense_1", ...) and checks
 // that names are unique.

@@ -34,11 +34,14 @@ func (m *Model) SetLearningRate(lr float64) error {
 }
 
 // Iterations is the number of training steps the optimizer has taken since the model was compiled
-// or its weights initialized (Keras's optimizer.iterations); 0 for a model that has not trained,
-// and for one just loaded (Save does not keep the optimizer's state). Fit draws its shuffle from
+// or its weights initialized (Keras's optimizer.iterations); 0 for a model that has not trained;
+// a loaded model continues the saved one's count (Save keeps the optimizer's state). Fit draws its shuffle from
 // the seed and this count, so a second Fit sees another order than the first.
 func (m *Model) Iterations() (int64, error) {
 	if m.engine == nil || m.engine.upd == nil {
+		if m.optState != nil {
+			return m.optState.Iterations, nil
+		}
 		return 0, nil
 	}
 	t, err := m.engine.upd.iter.Value()

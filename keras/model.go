@@ -33,6 +33,7 @@ type Model struct {
 	weights  []*layerVars    // one per Dense layer, in order
 	compiled *compiled
 	lr       float64 // learning rate for the next engine (the optimizer's variable holds it once built)
+	optState *OptimizerState // optimizer state for the next engine (SetOptimizerState before training)
 	engine   *engine
 	history  *History
 	out      io.Writer
@@ -142,6 +143,7 @@ func (m *Model) initWeights() error {
 		m.weights = append(m.weights, lv)
 	}
 	m.history = nil
+	m.optState = nil
 	if m.compiled != nil {
 		m.lr = m.compiled.cfg.Optimizer.LearningRate
 	}

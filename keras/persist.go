@@ -16,13 +16,14 @@ import (
 // with the checksums and the complete marker last, then renamed into place, so an interrupted save
 // never looks finished.
 const (
-	modelFile   = "model.json"   // savedModel
-	weightsFile = "weights.bin"  // see writeWeights
-	historyFile = "history.json" // History of the last Fit, if any
+	modelFile   = "model.json"    // savedModel
+	weightsFile = "weights.bin"   // see writeWeights
+	historyFile = "history.json"  // History of the last Fit, if any
+	slotsFile   = "optimizer.bin" // the optimizer's slots (see OptimizerState), in the weights format
 )
 
 // checkedFiles are the files that atomicdir.SumsFile covers, when they exist.
-var checkedFiles = []string{modelFile, weightsFile, historyFile}
+var checkedFiles = []string{modelFile, weightsFile, historyFile, slotsFile}
 
 // savedFormat identifies the layout of model.json; format 2 has the checksums.
 const savedFormat = "cifarlab-keras-model/2"
@@ -36,12 +37,16 @@ type savedModel struct {
 	Spec         ModelSpec      `json:"spec"`
 	Compile      *CompileConfig `json:"compile,omitempty"`
 	LearningRate float64        `json:"learning_rate,omitempty"` // current learning rate when compiled
+	// Optimizer is the optimizer's state after training (its slots in optimizer.bin); absent for
+	// a model that has not trained since it was compiled, and in folders saved before it was kept.
+	Optimizer *OptimizerState `json:"optimizer,omitempty"`
 }
 
 // Save writes the model to the folder dir (created or replaced): its architecture and compile
 // settings (model.json), its weights (weights.bin, little-endian float32 with a SHA-256 trailer)
-// and the History of its last Fit (history.json), with the SHA-256 of each file (SHA256SUMS). The
-// optimizer's state (moments, step count) is not saved, like Keras's save_weights. The folder
+// the History of its last Fit (history.json) and the optimizer's state (its step count in
+// model.json, its moments in optimizer.bin), with the SHA-256 of each file (SHA256SUMS), so that
+// a loaded model trains on as this one would, like Keras's model.save. The folder
 // appears complete or not at all: an interrupt (SIGINT, SIGTERM) during Save lets it finish before
 // it ends the program, and the temporary folder of a process killed while saving is removed by the
 // next save beside it.
@@ -55,6 +60,13 @@ func (m *Model) Save(dir string) error {
 			return errorf("save: %w", err)
 		}
 		saved.LearningRate = lr
+		state, err := m.OptimizerState()
+		if err != nil {
+			return errorf("save: %w", err)
+		}
+		if state.Iterations > 0 {
+			saved.Optimizer = state
+		}
 	}
 	weights, err := m.Weights()
 	if err != nil {
@@ -72,6 +84,11 @@ func (m *Model) Save(dir string) error {
 				return err
 			}
 		}
+		if saved.Optimizer != nil && len(saved.Optimizer.Slots) > 0 {
+			if err := atomicdir.WriteFile(filepath.Join(tmp, slotsFile), func(w io.Writer) error { return writeWeights(w, saved.Optimizer.Slots) }); err != nil {
+				return err
+			}
+		}
 		return atomicdir.WriteSums(tmp, checkedFiles)
 	})
 	if err != nil {
@@ -81,7 +98,7 @@ func (m *Model) Save(dir string) error {
 }
 
 // Load reads a model written by Save (also the model/ folder of a keras/runs run): architecture, compile settings,
-// learning rate, weights and History. A folder without its complete marker is refused, and so is
+// learning rate, weights, the optimizer's state and History. A folder without its complete marker is refused, and so is
 // one whose files do not match their checksums.
 func Load(dir string) (*Model, error) {
 	m, err := loadFolder(dir)
@@ -137,6 +154,18 @@ func loadFolder(dir string) (*Model, error) {
 	if err := m.SetWeights(weights); err != nil {
 		return nil, err
 	}
+	if saved.Optimizer != nil && m.compiled != nil {
+		if len(slotNames(m.compiled.cfg.Optimizer)) > 0 {
+			slots, err := readWeightsFile(filepath.Join(dir, slotsFile))
+			if err != nil {
+				return nil, err
+			}
+			saved.Optimizer.Slots = slots
+		}
+		if err := m.SetOptimizerState(saved.Optimizer); err != nil {
+			return nil, err
+		}
+	}
 	var hist History
 	switch err := atomicdir.ReadJSON(filepath.Join(dir, historyFile), &hist); {
 	case err == nil:
@@ -145,4 +174,18 @@ func loadFolder(dir string) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// readWeightsFile reads a file in the weights format.
+func readWeightsFile(path string) ([]LayerWeights, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	layers, err := readWeights(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return layers, nil
 }

@@ -42,6 +42,21 @@ func (r *fitRun) LearningRate() float64 {
 	return lr
 }
 
+// observedRun is the TrainingRun that Fit's observers see: the run, read-only.
+type observedRun struct{ *fitRun }
+
+// errObserver is what an observer gets when it tries to change the training.
+var errObserver = errorf("an observer cannot change the training (make it a callback)")
+
+// StopTraining implements TrainingRun: observers cannot stop the training; it does nothing.
+func (observedRun) StopTraining() {}
+
+// SetWeights implements TrainingRun: it refuses.
+func (observedRun) SetWeights([]LayerWeights) error { return errObserver }
+
+// SetLearningRate implements TrainingRun: it refuses.
+func (observedRun) SetLearningRate(float64) error { return errObserver }
+
 // fitLoop is the state of one Fit's loop over epochs and steps.
 type fitLoop struct {
 	m          *Model
@@ -77,13 +92,13 @@ func (m *Model) train(ctx context.Context, e *engine, data *split, cfg FitConfig
 	}
 	hist := &History{EpochsRequested: cfg.Epochs, BatchSize: cfg.BatchSize, StepsPerEpoch: t.steps,
 		TrainSamples: len(data.train), ValSamples: len(data.val)}
-	if err := t.callbacks("OnTrainBegin", func(cb Callback) error { return cb.OnTrainBegin(t.run) }); err != nil {
+	if err := t.callbacks("OnTrainBegin", func(cb Callback, run TrainingRun) error { return cb.OnTrainBegin(run) }); err != nil {
 		return nil, err
 	}
 	var logs Logs
 	for epoch := 0; epoch < cfg.Epochs && !t.run.stop; epoch++ {
 		p.line("Epoch %d/%d", epoch+1, cfg.Epochs)
-		if err := t.callbacks("OnEpochBegin", func(cb Callback) error { return cb.OnEpochBegin(t.run, epoch) }); err != nil {
+		if err := t.callbacks("OnEpochBegin", func(cb Callback, run TrainingRun) error { return cb.OnEpochBegin(run, epoch) }); err != nil {
 			return nil, err
 		}
 		entry, done, err := t.epoch(ctx, epoch)
@@ -99,14 +114,14 @@ func (m *Model) train(ctx context.Context, e *engine, data *split, cfg FitConfig
 		logs = entry.Logs()
 		// As in Keras 3, the callbacks see the epoch before its line is printed, so their messages
 		// come first.
-		if err := t.callbacks("OnEpochEnd", func(cb Callback) error { return cb.OnEpochEnd(t.run, epoch, logs) }); err != nil {
+		if err := t.callbacks("OnEpochEnd", func(cb Callback, run TrainingRun) error { return cb.OnEpochEnd(run, epoch, logs) }); err != nil {
 			return nil, err
 		}
 		p.line("%s%s", formatStep(done, t.steps, time.Duration(entry.Seconds*float64(time.Second)), false),
 			formatMetrics(epochMetrics(logs, m.compiled.showAccuracy)))
 		hist.Epochs = append(hist.Epochs, entry)
 	}
-	if err := t.callbacks("OnTrainEnd", func(cb Callback) error { return cb.OnTrainEnd(t.run, logs) }); err != nil {
+	if err := t.callbacks("OnTrainEnd", func(cb Callback, run TrainingRun) error { return cb.OnTrainEnd(run, logs) }); err != nil {
 		return nil, err
 	}
 	hist.finish(cfg.Callbacks)
@@ -114,12 +129,17 @@ func (m *Model) train(ctx context.Context, e *engine, data *split, cfg FitConfig
 	return hist, nil
 }
 
-// callbacks calls hook on every callback in order; an error stops there and names the callback
-// and the hook.
-func (t *fitLoop) callbacks(hook string, call func(Callback) error) error {
+// callbacks calls hook on every callback in order, then on every observer (with a read-only
+// run); an error stops there and names the callback or observer and the hook.
+func (t *fitLoop) callbacks(hook string, call func(Callback, TrainingRun) error) error {
 	for i, cb := range t.cfg.Callbacks {
-		if err := call(cb); err != nil {
+		if err := call(cb, t.run); err != nil {
 			return errorf("fit: callback %d (%s) %s: %w", i, callbackName(cb), hook, err)
+		}
+	}
+	for i, ob := range t.cfg.Observers {
+		if err := call(ob, observedRun{t.run}); err != nil {
+			return errorf("fit: observer %d (%s) %s: %w", i, callbackName(ob), hook, err)
 		}
 	}
 	return nil
@@ -168,7 +188,7 @@ func (t *fitLoop) epoch(ctx context.Context, epoch int) (EpochLog, int, error) {
 		seen += len(idx)
 		done = s + 1
 		batchLogs := Logs{"loss": sumLoss / float64(seen), "accuracy": sumCorrect / float64(seen)}
-		if err := t.callbacks("OnBatchEnd", func(cb Callback) error { return cb.OnBatchEnd(t.run, s, batchLogs) }); err != nil {
+		if err := t.callbacks("OnBatchEnd", func(cb Callback, run TrainingRun) error { return cb.OnBatchEnd(run, s, batchLogs) }); err != nil {
 			return EpochLog{}, done, err
 		}
 		if now := time.Now(); done < t.steps && now.Sub(lastProgress) >= cfg.ProgressInterval {

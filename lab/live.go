@@ -21,14 +21,14 @@ import (
 // keep. Fit's text lines are not touched.
 //
 //	live := lab.NewLiveCurves(true)
-//	fit.Callbacks = append(fit.Callbacks, live)
+//	fit.Observers = append(fit.Observers, live)
 //	h, err := m.Fit(ctx, x, y, fit)
 //	err = live.Done(h) // also when the run was loaded from the memo: the final chart at once
 //
 // Fit does this for every training cell.
 //
-// Outside a notebook, or when show is false, it does nothing. It has no settings that change the
-// training, so it does not change a memoized run's key either way (MarshalJSON).
+// Outside a notebook, or when show is false, it does nothing. It only watches the training, so
+// it is added as an observer (keras.FitConfig.Observers), which a memoized run's key leaves out.
 type LiveCurves struct {
 	keras.BaseCallback // the hooks it does not use
 
@@ -40,13 +40,8 @@ type LiveCurves struct {
 	epoch  int // epochs done
 }
 
-// NewLiveCurves returns the callback; show false makes it do nothing (cells that only need the
-// trained model use the same callbacks as the cell that shows the training, so that all of them
-// find the same memoized run).
+// NewLiveCurves returns the callback; show false makes it do nothing.
 func NewLiveCurves(show bool) *LiveCurves { return &LiveCurves{show: show} }
-
-// MarshalJSON keeps the callback's state out of the memoized run's key.
-func (l *LiveCurves) MarshalJSON() ([]byte, error) { return []byte("{}"), nil }
 
 func (l *LiveCurves) active() bool { return l.show && gonbui.IsNotebook }
 

@@ -78,10 +78,9 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 	if !ok {
 		return nil, errors.New("lab: the model is not compiled; call model.Compile before Fit")
 	}
-	// The same callbacks in the training cell and in the cells after it, so that both find the
-	// same memoized run; the live chart shows only while a training cell trains.
+	// The live chart only watches: an observer, which is not part of the run's key.
 	live := NewLiveCurves(cfg.Verbose > 0 && !loadOnly)
-	cfg.Callbacks = append(slices.Clone(cfg.Callbacks), live)
+	cfg.Observers = append(slices.Clone(cfg.Observers), live)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()

@@ -65,7 +65,7 @@ type Run struct {
 }
 
 // keyVersion changes whenever training semantics change, invalidating older runs.
-const keyVersion = "cifarlab-keras-run/3" // 3: keras at the top level, optimizer steps instead of a Fit counter
+const keyVersion = "cifarlab-keras-run/4" // 4: the fit settings by construction (FitConfig's JSON), observers left out, the optimizer's state kept
 
 // Files of a run folder.
 const (
@@ -86,8 +86,8 @@ type runInfo struct {
 var staleInRuns = append(atomicdir.StalePatterns("????????????????"), ".lock-????????????????")
 
 // Fit trains m like m.Fit(ctx, x, y, cfg), or loads the finished run with the same key from
-// opts.Dir into m (weights, learning rate and History; the optimizer's moments and step count
-// start afresh, as after keras.Load). A trained run is saved before Fit returns; a training that fails or is cancelled
+// opts.Dir into m (weights, learning rate, the optimizer's state and History), so that a later Fit
+// of m continues exactly as it would have after the training. A trained run is saved before Fit returns; a training that fails or is cancelled
 // saves nothing and returns what m.Fit returned.
 //
 // When it loads a run and cfg.Verbose > 0, it prints "loaded run KEY from DIR" and the run's epoch
@@ -250,6 +250,13 @@ func (r *Run) load(m *keras.Model, out io.Writer) error {
 			return err
 		}
 	}
+	state, err := saved.OptimizerState()
+	if err != nil {
+		return err
+	}
+	if err := m.SetOptimizerState(state); err != nil {
+		return err
+	}
 	m.SetHistory(saved.History())
 	r.History, r.Loaded = saved.History(), true
 	fmt.Fprintf(out, "loaded run %s from %s\n", r.Key, r.Dir)
@@ -332,42 +339,44 @@ func Key(m *keras.Model, x keras.Array, y keras.Labels, cfg keras.FitConfig) (st
 	if err != nil {
 		return "", fmt.Errorf("runs: %w", err)
 	}
+	// The fit settings by construction: FitConfig's JSON holds every field that changes the
+	// training (keras tags the others `json:"-"`: output, observers, validation data), and the
+	// callbacks come with their types.
 	type callbackKey struct {
 		Type   string          `json:"type"`
 		Config json.RawMessage `json:"config,omitempty"`
 	}
-	var callbacks []callbackKey
+	fit := struct {
+		keras.FitConfig
+		Callbacks []callbackKey `json:"Callbacks"` // shadows FitConfig.Callbacks
+	}{FitConfig: cfg}
 	for _, cb := range cfg.Callbacks {
-		k := callbackKey{Type: fmt.Sprintf("%T", cb)}
-		if config, err := json.Marshal(cb); err == nil {
-			k.Config = config
+		config, err := json.Marshal(cb)
+		if err != nil {
+			return "", fmt.Errorf("runs: computing the run key: callback %T: %w", cb, err)
 		}
-		callbacks = append(callbacks, k)
+		fit.Callbacks = append(fit.Callbacks, callbackKey{Type: fmt.Sprintf("%T", cb), Config: config})
 	}
 	material := struct {
-		Version         string              `json:"version"`
-		Spec            keras.ModelSpec     `json:"spec"`
-		Weights         string              `json:"weights"`
-		LearningRate    float64             `json:"learning_rate"`
-		Iterations      int64               `json:"iterations"`
-		Compile         keras.CompileConfig `json:"compile"`
-		Epochs          int                 `json:"epochs"`
-		BatchSize       int                 `json:"batch_size"`
-		ValidationSplit float64             `json:"validation_split"`
-		NoShuffle       bool                `json:"no_shuffle"`
-		Callbacks       []callbackKey       `json:"callbacks"`
-		X               string              `json:"x"`
-		Y               string              `json:"y"`
-		ValX            string              `json:"val_x"`
-		ValY            string              `json:"val_y"`
+		Version      string              `json:"version"`
+		Spec         keras.ModelSpec     `json:"spec"`
+		Weights      string              `json:"weights"`
+		LearningRate float64             `json:"learning_rate"`
+		Iterations   int64               `json:"iterations"`
+		Compile      keras.CompileConfig `json:"compile"`
+		Fit          any                 `json:"fit"`
+		X            string              `json:"x"`
+		Y            string              `json:"y"`
+		ValX         string              `json:"val_x"`
+		ValY         string              `json:"val_y"`
 	}{
 		Version: keyVersion, Spec: m.Spec(), Weights: hex.EncodeToString(wh.Sum(nil)), LearningRate: lr,
-		Iterations: iterations, Compile: compile, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize,
-		ValidationSplit: cfg.ValidationSplit, NoShuffle: cfg.NoShuffle, Callbacks: callbacks,
+		Iterations: iterations, Compile: compile, Fit: fit,
 		X: arrayFingerprint(x), Y: labelsFingerprint(y),
 	}
 	if v := cfg.ValidationData; v != nil {
-		material.ValidationSplit = 0 // ignored by Fit when ValidationData is given
+		fit.ValidationSplit = 0 // ignored by Fit when ValidationData is given
+		material.Fit = fit
 		material.ValX, material.ValY = arrayFingerprint(v.X), labelsFingerprint(v.Y)
 	}
 	blob, err := json.Marshal(material)

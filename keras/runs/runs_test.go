@@ -620,3 +620,61 @@ func TestSaveFails(t *testing.T) {
 		})
 	}
 }
+
+// A loaded run continues exactly as the trained model would: train 2 epochs (saved), load them
+// into a fresh model and fit 2 more, against the trained model fitting its 2 more in memory; and,
+// without shuffling, against 4 epochs straight. Weights and losses must be equal, bit for bit.
+func TestLoadedRunContinues(t *testing.T) {
+	for _, opt := range []keras.Optimizer{keras.Adam(0.01), keras.Nadam(0.01), keras.RMSprop(0.01), func() keras.Optimizer {
+		o := keras.SGD(0.05)
+		o.Momentum = 0.9
+		return o
+	}()} {
+		t.Run(string(opt.Name), func(t *testing.T) {
+			x, y := blobs(21, 64)
+			compiled := func() *keras.Model {
+				m := uncompiledModel(t, 11)
+				if err := m.Compile(keras.CompileConfig{Optimizer: opt, Loss: keras.LossCategoricalCrossentropy}); err != nil {
+					t.Fatal(err)
+				}
+				return m
+			}
+			cfg := keras.FitConfig{Epochs: 2, BatchSize: 16, NoShuffle: true, Output: &bytes.Buffer{}}
+			dir := filepath.Join(t.TempDir(), "runs")
+
+			trained := compiled()
+			if _, err := runs.Fit(t.Context(), trained, x, y, cfg, runs.Options{Dir: dir}); err != nil {
+				t.Fatal(err)
+			}
+			loaded := compiled()
+			r, err := runs.Fit(t.Context(), loaded, x, y, cfg, runs.Options{Dir: dir})
+			if err != nil || !r.Loaded {
+				t.Fatalf("second Fit: loaded %v, %v", r != nil && r.Loaded, err)
+			}
+			if n, _ := loaded.Iterations(); n != 8 {
+				t.Errorf("loaded model: %d optimizer steps, want 8", n)
+			}
+			h1, err := trained.Fit(t.Context(), x, y, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h2, err := loaded.Fit(t.Context(), x, y, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !weightsEqual(t, trained, loaded) || h1.Last().Loss != h2.Last().Loss {
+				t.Errorf("after 2 more epochs: the loaded model's loss %v, the trained one's %v; weights equal %v",
+					h2.Last().Loss, h1.Last().Loss, weightsEqual(t, trained, loaded))
+			}
+			straight := compiled()
+			four := cfg
+			four.Epochs = 4
+			if _, err := straight.Fit(t.Context(), x, y, four); err != nil {
+				t.Fatal(err)
+			}
+			if !weightsEqual(t, straight, loaded) {
+				t.Error("2 epochs, saved, loaded and 2 more differ from 4 epochs straight")
+			}
+		})
+	}
+}
