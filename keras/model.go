@@ -32,7 +32,7 @@ type Model struct {
 	backend  compute.Backend // nil: DefaultBackend()
 	weights  []*layerVars    // one per Dense layer, in order
 	compiled *compiled
-	lr       float64 // learning rate for the next engine (the optimizer's variable holds it once built)
+	lr       float64         // learning rate for the next engine (the optimizer's variable holds it once built)
 	optState *OptimizerState // optimizer state for the next engine (SetOptimizerState before training)
 	engine   *engine
 	history  *History
