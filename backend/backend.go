@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -75,10 +76,11 @@ func PJRTPluginPath() (string, error) {
 }
 
 var (
-	backendOnce  sync.Once
-	backendValue compute.Backend
-	backendInfo  string
-	backendErr   error
+	backendOnce     sync.Once
+	backendValue    compute.Backend
+	backendInfo     string
+	backendFallback string
+	backendErr      error
 )
 
 // Default returns the backend for this process, creating it on first use from GOMLX_BACKEND (see
@@ -92,9 +94,19 @@ var (
 // why.
 func Default() (compute.Backend, string, error) {
 	backendOnce.Do(func() {
-		backendValue, backendInfo, backendErr = New(os.Getenv(BackendEnv))
+		backendValue, backendInfo, backendFallback, backendErr = start(os.Getenv(BackendEnv))
 	})
 	return backendValue, backendInfo, backendErr
+}
+
+// FallbackReason returns why this process's backend ([Default], started here if needed) is GoMLX's
+// pure-Go backend instead of the one wanted (XLA with its installed plugin, or the one
+// GOMLX_BACKEND names), on one line: a missing or damaged PJRT plugin, a build without XLA, an
+// unknown GOMLX_BACKEND value. It returns "" when the backend is the one wanted, pure Go included
+// when GOMLX_BACKEND=go asks for it.
+func FallbackReason() string {
+	Default()
+	return backendFallback
 }
 
 // New creates a backend for a value of GOMLX_BACKEND: "" (XLA on the CPU when its plugin is
@@ -102,6 +114,13 @@ func Default() (compute.Backend, string, error) {
 // "go:<config>". A backend that cannot start falls back to pure Go, and the description says why;
 // the error is only for a pure-Go backend that cannot start either.
 func New(env string) (compute.Backend, string, error) {
+	b, info, _, err := start(env)
+	return b, info, err
+}
+
+// start is [New], returning also why the pure-Go backend runs instead of the one wanted ("" when
+// it is the one wanted).
+func start(env string) (b compute.Backend, info, fallback string, err error) {
 	env = strings.TrimSpace(env)
 	name, config, _ := strings.Cut(env, ":")
 	var note string
@@ -125,7 +144,7 @@ func New(env string) (compute.Backend, string, error) {
 		}
 		b, desc, err := XLA(plugin)
 		if err == nil {
-			return b, "cifarlab: using GoMLX backend \"xla\" (" + desc + ")", nil
+			return b, "cifarlab: using GoMLX backend \"xla\" (" + desc + ")", "", nil
 		}
 		note = "XLA could not start: " + oneLine(err)
 		if name != "" {
@@ -138,23 +157,84 @@ func New(env string) (compute.Backend, string, error) {
 		}
 		b, desc, err := XLA(config)
 		if err == nil {
-			return b, fmt.Sprintf("cifarlab: using GoMLX backend \"xla\" (%s; %s=%q)", desc, BackendEnv, env), nil
+			return b, fmt.Sprintf("cifarlab: using GoMLX backend \"xla\" (%s; %s=%q)", desc, BackendEnv, env), "", nil
 		}
 		note = fmt.Sprintf("%s=%q asks for XLA, which could not start: %s", BackendEnv, env, oneLine(err))
 	case name == gobackend.BackendName:
 		b, err := gobackend.New(config)
 		if err == nil {
-			return b, goBackendInfo(config, fmt.Sprintf("%s=%q", BackendEnv, env)), nil
+			return b, goBackendInfo(config, fmt.Sprintf("%s=%q", BackendEnv, env)), "", nil
 		}
 		note = fmt.Sprintf("%s=%q is not a valid Go backend configuration: %s", BackendEnv, env, oneLine(err))
 	default:
-		note = fmt.Sprintf("%s=%q asks for backend %q, which is not compiled into this program", BackendEnv, env, name)
+		note = unknownBackend(env, name)
 	}
-	b, err := gobackend.New("")
+	b, err = gobackend.New("")
 	if err != nil {
-		return nil, "", fmt.Errorf("backend: creating GoMLX's Go backend: %w", err)
+		return nil, "", "", fmt.Errorf("backend: creating GoMLX's Go backend: %w", err)
 	}
-	return b, goBackendInfo("", note), nil
+	return b, goBackendInfo("", note), note, nil
+}
+
+// validBackends lists the values of GOMLX_BACKEND that New knows, for the message about one it
+// does not.
+const validBackends = `"" (XLA when its plugin is installed, else pure Go), "xla", "xla:cuda", "xla:/abs/plugin.so", "go", "go:<config>"`
+
+// unknownBackend says that GOMLX_BACKEND=env names a backend (name) that does not exist here,
+// suggesting the value meant when it looks like a typo, and lists the valid ones.
+func unknownBackend(env, name string) string {
+	hint := ""
+	if meant := meantBackend(name); meant != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", meant)
+	}
+	return fmt.Sprintf("%s=%q names no backend of this program%s, so it falls back to pure Go, several times slower than XLA; valid values: %s",
+		BackendEnv, env, hint, validBackends)
+}
+
+// meantBackend returns the GOMLX_BACKEND value that name was probably meant to be: the same
+// letters in another case or order, one letter added, dropped or changed, or a word for the
+// hardware; "" when it looks like none.
+func meantBackend(name string) string {
+	lower := strings.ToLower(name)
+	switch lower {
+	case "gpu", "cuda", "nvidia":
+		return "xla:cuda"
+	case "cpu", "jax", "pjrt-cpu":
+		return "xla"
+	case "golang", "purego", "pure-go", "simplego":
+		return "go"
+	}
+	for _, valid := range []string{"xla", gobackend.BackendName} {
+		if lower == valid || sortedLetters(lower) == sortedLetters(valid) || oneEditApart(lower, valid) {
+			return valid
+		}
+	}
+	return ""
+}
+
+// sortedLetters returns the bytes of s in increasing order.
+func sortedLetters(s string) string {
+	b := []byte(s)
+	slices.Sort(b)
+	return string(b)
+}
+
+// oneEditApart reports whether a and b differ by exactly one byte inserted, deleted or replaced.
+func oneEditApart(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if a == b || len(b)-len(a) > 1 {
+		return false
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	if len(a) == len(b) {
+		return a[i+1:] == b[i+1:]
+	}
+	return a[i:] == b[i+1:]
 }
 
 // isXLAName reports whether a GOMLX_BACKEND name selects go-xla's backend (it registers these
@@ -196,14 +276,41 @@ func PrintOnce(w io.Writer, info string) {
 	backendPrinted.Do(func() { printOnceTo(w, info) })
 }
 
+// PrintForTraining prints the line of this process's backend ([Default]) to w for a training cell:
+// once per GoNB kernel, like [PrintOnce], when the backend is the one wanted, and in every
+// training cell (once per process) when it is the pure-Go fallback, so that the reason
+// ([FallbackReason]: a missing or damaged plugin, an unknown GOMLX_BACKEND) is never out of sight
+// while training runs several times slower than it could.
+func PrintForTraining(w io.Writer) {
+	_, info, err := Default()
+	if err != nil {
+		return // no backend at all: the caller reports Default's error
+	}
+	backendPrinted.Do(func() { printForTraining(w, info, backendFallback != "") })
+}
+
+// printForTraining prints info to w: always when fallback is set, else unless this GoNB kernel
+// printed the same line before.
+func printForTraining(w io.Writer, info string, fallback bool) {
+	if fallback {
+		printTo(w, info, true)
+		return
+	}
+	printOnceTo(w, info)
+}
+
 // printOnceTo prints info to w unless this GoNB kernel printed the same line before.
-func printOnceTo(w io.Writer, info string) {
+func printOnceTo(w io.Writer, info string) { printTo(w, info, false) }
+
+// printTo prints info to w, unless always is false and this GoNB kernel printed the same line
+// before; it remembers the line as the last one printed in this kernel.
+func printTo(w io.Writer, info string, always bool) {
 	if w == nil {
 		return
 	}
 	if dir := os.Getenv("GONB_TMP_DIR"); dir != "" {
 		marker := filepath.Join(dir, BackendLineFile)
-		if old, err := os.ReadFile(marker); err == nil && string(old) == info {
+		if old, err := os.ReadFile(marker); err == nil && string(old) == info && !always {
 			return
 		}
 		_ = os.WriteFile(marker, []byte(info), 0o644) // best effort: at worst the line repeats

@@ -14,26 +14,84 @@ func TestBackendChoice(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nowhere", "pjrt_c_api_cpu_plugin.so")
 	t.Setenv(PJRTPluginEnv, missing)
 	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", t.TempDir()) // go-xla's own search finds nothing either
+	unknown := []string{`backend "go"`, "names no backend of this program", "falls back to pure Go",
+		`valid values: "" (XLA when its plugin is installed, else pure Go), "xla", "xla:cuda", "xla:/abs/plugin.so", "go", "go:<config>"`}
 	for _, tc := range []struct {
-		env  string
-		want []string
+		env      string
+		want     []string
+		fallback bool // the pure-Go backend runs instead of the one wanted
 	}{
-		{"", []string{`backend "go"`, simdInfo, "not installed at " + missing, "kernel-setup/setup.sh"}},
-		{"go", []string{`backend "go"`, `GOMLX_BACKEND="go"`}},
-		{"go:ops_sequential", []string{`config "ops_sequential"`}},
-		{"xla", []string{`backend "go"`, `GOMLX_BACKEND="xla" asks for XLA`}},
-		{"xla:cuda", []string{`backend "go"`, `GOMLX_BACKEND="xla:cuda" asks for XLA`}},
-		{"onnx", []string{`backend "go"`, `asks for backend "onnx"`}},
-		{"go:warp_speed", []string{`backend "go"`, `is not a valid Go backend configuration`}},
+		{"", []string{`backend "go"`, simdInfo, "not installed at " + missing, "kernel-setup/setup.sh"}, true},
+		{"go", []string{`backend "go"`, `GOMLX_BACKEND="go"`}, false},
+		{"go:ops_sequential", []string{`config "ops_sequential"`}, false},
+		{"xla", []string{`backend "go"`, `GOMLX_BACKEND="xla" asks for XLA`}, true},
+		{"xla:cuda", []string{`backend "go"`, `GOMLX_BACKEND="xla:cuda" asks for XLA`}, true},
+		{"xla:" + missing, []string{`backend "go"`, `asks for XLA`, missing}, true},
+		{"go:warp_speed", []string{`backend "go"`, `is not a valid Go backend configuration`}, true},
+		// Unknown values: typos are named as such, with what was probably meant and the valid values.
+		{"onnx", append([]string{`GOMLX_BACKEND="onnx" names no backend`}, unknown...), true},
+		{"xal", append([]string{`GOMLX_BACKEND="xal" names no backend of this program (did you mean "xla"?)`}, unknown...), true},
+		{"XLA", append([]string{`(did you mean "xla"?)`}, unknown...), true},
+		{"xlaa:cpu", append([]string{`GOMLX_BACKEND="xlaa:cpu" names no backend of this program (did you mean "xla"?)`}, unknown...), true},
+		{"og", append([]string{`(did you mean "go"?)`}, unknown...), true},
+		{"gpu", append([]string{`(did you mean "xla:cuda"?)`}, unknown...), true},
+		{" Go ", append([]string{`GOMLX_BACKEND="Go" names no backend of this program (did you mean "go"?)`}, unknown...), true},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
-			b, info, err := New(tc.env)
+			b, info, fallback, err := start(tc.env)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer b.Finalize()
 			if strings.Contains(info, "\n") || !containsAll(info, append([]string{"cifarlab: using GoMLX backend"}, tc.want...)...) {
 				t.Errorf("info %q, want it to contain %q on one line", info, tc.want)
+			}
+			if (fallback != "") != tc.fallback || !strings.Contains(info, fallback) {
+				t.Errorf("fallback reason %q, want one (in the line): %v", fallback, tc.fallback)
+			}
+		})
+	}
+}
+
+// TestMeantBackend checks the suggestions for unknown GOMLX_BACKEND names, and that unrelated
+// names get none.
+func TestMeantBackend(t *testing.T) {
+	for name, want := range map[string]string{
+		"xal": "xla", "XLA": "xla", "lxa": "xla", "xl": "xla", "xlaa": "xla", "xsa": "xla", "cpu": "xla",
+		"og": "go", "GO": "go", "g": "go", "goo": "go", "golang": "go",
+		"gpu": "xla:cuda", "CUDA": "xla:cuda",
+		"onnx": "", "tensorflow": "", "": "", "xylophone": "",
+	} {
+		if got := meantBackend(name); got != want {
+			t.Errorf("meantBackend(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestFallbackLineEveryCell checks that a training cell prints the backend line of a fallback in
+// every cell (every GoNB cell is a new process), and the line of the backend wanted once per
+// kernel.
+func TestFallbackLineEveryCell(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		fallback bool
+		want     int // lines printed by three cells
+	}{
+		{"fallback", true, 3},
+		{"wanted", false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GONB_TMP_DIR", t.TempDir())
+			lines := 0
+			for range 3 {
+				var out strings.Builder
+				printForTraining(&out, "the line", tc.fallback)
+				if out.Len() > 0 {
+					lines++
+				}
+			}
+			if lines != tc.want {
+				t.Errorf("three cells printed %d lines, want %d", lines, tc.want)
 			}
 		})
 	}

@@ -5,6 +5,8 @@ package backend
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/gomlx/compute"
@@ -22,8 +24,15 @@ var mallocOnce sync.Once
 // name ("cpu", "cuda") that go-xla looks up in its folders and PJRT_PLUGIN_LIBRARY_PATH, optionally
 // followed by go-xla's options (",noshared_buffers"). Automatic installation is off, so a missing
 // plugin is an error instead of a download (and, without internet, a panic); a panic inside go-xla
-// is turned into an error too. It returns the backend and a short description of it.
+// is turned into an error too. A plugin given by its path must pass [CheckPJRTPlugin] first: a
+// truncated one would kill the process with SIGBUS as it loads. It returns the backend and a short
+// description of it.
 func XLA(config string) (b compute.Backend, desc string, err error) {
+	if path, _, _ := strings.Cut(config, ","); filepath.IsAbs(path) {
+		if err := CheckPJRTPlugin(path); err != nil {
+			return nil, "", err
+		}
+	}
 	xla.EnableAutoInstall(false)
 	mallocOnce.Do(keepFreedBuffers)
 	// Child processes built with go-xla (GoNB cells, benchmarks) must not download either.

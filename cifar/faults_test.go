@@ -428,7 +428,7 @@ func TestLoadRepairsPartlyDeletedCache(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	if requests.Load() != 2 || got.Source.Origin != "download" || !strings.Contains(progress.String(), "incomplete (data_batch_3, test_batch missing): removing it and downloading it again") {
+	if requests.Load() != 2 || got.Source.Origin != "download" || !strings.Contains(progress.String(), "incomplete (data_batch_3, test_batch missing): moving it aside and downloading it again") {
 		t.Fatalf("%d requests, origin %q, progress:\n%s", requests.Load(), got.Source.Origin, progress.String())
 	}
 	assertSameSplit(t, got.Test, want.Test)

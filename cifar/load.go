@@ -173,40 +173,115 @@ func Load(ctx context.Context, opts Options) (*Dataset, error) {
 	return ds, nil
 }
 
+// downloadLockFile is the lock file, in the cache's data folder, that one process at a time holds
+// while it downloads into that folder (see downloadIntoCache).
+const downloadLockFile = ".download.lock"
+
+// asidePrefix starts the name of the folder, in the cache's data folder, that holds an incomplete
+// copy moved aside while it is downloaded again: asidePrefix + the archive's Root.
+const asidePrefix = ".incomplete-"
+
 // downloadIntoCache downloads the archive into the cache folder dir, where FindLayout failed with
-// findErr. A copy that is there but incomplete (files deleted by hand, say) is moved aside and
-// removed first: the cache folder is cifarlab's own.
+// findErr, and returns the layout found afterwards.
+//
+// A copy that is there but incomplete (files deleted by hand, say) is moved aside, not deleted:
+// it goes back in place when the download fails (offline, cancelled), and is removed only once
+// the new copy is in place, so that a failed download never loses files the user had. One
+// process at a time downloads into dir (a lock file, released when the process dies): another
+// waits, saying so, and then uses the copy the first one downloaded. A copy left aside by a
+// process killed during the download is put back in place first.
 func downloadIntoCache(ctx context.Context, dir string, findErr error, opts Options, progress io.Writer) (Layout, error) {
 	archive := opts.Archive
 	if archive == (Archive{}) {
 		archive = OfficialPython
 	}
-	var incomplete *IncompleteError
-	if !errors.As(findErr, &incomplete) {
-		incomplete = nil
-	} else if incomplete.Dir != filepath.Join(dir, archive.Root) {
-		return Layout{}, findErr // not the download's folder: leave it to the user
-	}
-	if !errors.Is(findErr, ErrNotFound) || opts.NoDownload {
+	final := filepath.Join(dir, archive.Root)
+	aside := filepath.Join(dir, asidePrefix+archive.Root)
+	if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) && !downloadable(findErr, final, opts) {
 		return Layout{}, findErr
 	}
-	if incomplete != nil {
-		fmt.Fprintf(progress, "CIFAR-10 in %s is incomplete (%s missing): removing it and downloading it again\n",
-			incomplete.Dir, strings.Join(incomplete.Missing, ", "))
-		aside := filepath.Join(dir, fmt.Sprintf(".damaged-%d", time.Now().UnixNano()))
-		if err := os.Rename(incomplete.Dir, aside); err != nil && !errors.Is(err, fs.ErrNotExist) { // gone: another process did it
-			return Layout{}, fmt.Errorf("cifar: moving the incomplete copy aside: %w", err)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Layout{}, fmt.Errorf("cifar: creating the cache folder for the download: %w", err)
+	}
+	lock, err := scratch.LockPath(ctx, filepath.Join(dir, downloadLockFile), func(waited time.Duration) {
+		if waited == 0 {
+			fmt.Fprintf(progress, "Another process is downloading CIFAR-10 into %s: waiting for it to finish\n", dir)
+		} else {
+			fmt.Fprintf(progress, "Still waiting for the other download into %s (%v so far)\n", dir, waited.Round(time.Second))
 		}
-		if err := os.RemoveAll(aside); err != nil {
-			return Layout{}, fmt.Errorf("cifar: removing the incomplete copy: %w", err)
+	})
+	if err != nil {
+		return Layout{}, fmt.Errorf("cifar: downloading into the cache: %w", err)
+	}
+	defer lock.Release()
+
+	// What another process did meanwhile, or left when it was killed.
+	if err := restoreAside(aside, final, progress); err != nil {
+		return Layout{}, err
+	}
+	layout, findErr := FindLayout(dir)
+	if findErr == nil || !downloadable(findErr, final, opts) {
+		return layout, findErr
+	}
+	var incomplete *IncompleteError
+	if errors.As(findErr, &incomplete) {
+		fmt.Fprintf(progress, "CIFAR-10 in %s is incomplete (%s missing): moving it aside and downloading it again\n",
+			incomplete.Dir, strings.Join(incomplete.Missing, ", "))
+		if err := os.Rename(final, aside); err != nil {
+			return Layout{}, fmt.Errorf("cifar: moving the incomplete copy %s aside to %s before downloading it again: %w", final, aside, err)
 		}
 	} else {
 		fmt.Fprintf(progress, "CIFAR-10 is not in %s yet: downloading it there\n", dir)
 	}
 	if _, err := Download(ctx, archive, dir, progress); err != nil {
-		return Layout{}, err
+		if incomplete == nil {
+			return Layout{}, err
+		}
+		if rerr := restoreAside(aside, final, io.Discard); rerr != nil {
+			return Layout{}, errors.Join(err, rerr)
+		}
+		return Layout{}, fmt.Errorf("%w (the incomplete copy is back in %s)", err, final)
+	}
+	if incomplete != nil {
+		if err := os.RemoveAll(aside); err != nil {
+			fmt.Fprintf(progress, "Could not remove the incomplete copy %s, replaced by the download: %v\n", aside, err)
+		}
 	}
 	return FindLayout(dir)
+}
+
+// downloadable reports whether downloading the archive into the cache, whose copy of it is the
+// folder final, can cure findErr, the error of FindLayout there.
+func downloadable(findErr error, final string, opts Options) bool {
+	if !errors.Is(findErr, ErrNotFound) || opts.NoDownload {
+		return false
+	}
+	var incomplete *IncompleteError
+	return !errors.As(findErr, &incomplete) || incomplete.Dir == final // another folder: the user's, left alone
+}
+
+// restoreAside puts the incomplete copy moved aside to the folder aside back to final, where a
+// download failed to put a new one or was killed before it could. When final exists (the download
+// finished), the copy aside is removed instead.
+func restoreAside(aside, final string, progress io.Writer) error {
+	if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("cifar: looking for an incomplete copy moved aside: %w", err)
+	}
+	if ok, err := isDir(final); err != nil {
+		return err
+	} else if ok {
+		if err := os.RemoveAll(aside); err != nil {
+			return fmt.Errorf("cifar: removing the incomplete copy %s, replaced by a download: %w", aside, err)
+		}
+		return nil
+	}
+	if err := os.Rename(aside, final); err != nil {
+		return fmt.Errorf("cifar: putting the incomplete copy %s back in place as %s: %w", aside, final, err)
+	}
+	fmt.Fprintf(progress, "Put back in %s the incomplete copy of CIFAR-10 that an interrupted download had moved aside\n", final)
+	return nil
 }
 
 // removeStale removes the temporaries of dead processes in dir (scratch.RemoveStale), saying so.
