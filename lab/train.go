@@ -19,15 +19,13 @@ import (
 	"github.com/cifarlab/cifarlab/report"
 )
 
-// Run is a model trained by Fit: the model with its trained weights, its History, and the images
-// it was trained on.
+// Run is a model trained by Fit: the memoized run (its key, folder and History, and whether it
+// was loaded rather than trained now), the model with its trained weights, and the images it was
+// trained on.
 type Run struct {
-	Model   *keras.Model
-	History *keras.History
-	Train   *cifar.Split // the training images (with the validation split at their end)
-	Key     string       // the memoized run's key (see keras/runs)
-	Dir     string       // the memoized run's folder
-	Loaded  bool         // loaded from the runs folder rather than trained now
+	*runs.Run
+	Model *keras.Model
+	Train *cifar.Split // the training images (with the validation split at their end)
 }
 
 // Fit trains a compiled model on the training images, like model.fit(x_train, y_train, ...) in
@@ -99,7 +97,7 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 	case err != nil:
 		return nil, err
 	}
-	r := &Run{Model: model, History: memo.History, Train: train, Key: memo.Key, Dir: memo.Dir, Loaded: memo.Loaded}
+	r := &Run{Run: memo, Model: model, Train: train}
 	if ctx.Err() != nil && !loadOnly {
 		// The interrupt came while the run was saved (or loaded): it is complete on disk.
 		return nil, fmt.Errorf("lab: interrupted after the run was saved in full (%d epochs, run %s); the cells after this one load it (%w)",
