@@ -14,17 +14,17 @@ type Logs map[string]float64
 // training normally call run.StopTraining. Embed [BaseCallback] to implement only some hooks.
 //
 // The hooks only talk to the training through run, so a callback can be driven by a scripted
-// TrainingRun in tests, without training anything.
+// Training in tests, without training anything.
 type Callback interface {
-	OnTrainBegin(run TrainingRun) error
-	OnEpochBegin(run TrainingRun, epoch int) error
-	OnBatchEnd(run TrainingRun, batch int, logs Logs) error
-	OnEpochEnd(run TrainingRun, epoch int, logs Logs) error
-	OnTrainEnd(run TrainingRun, logs Logs) error
+	OnTrainBegin(run Training) error
+	OnEpochBegin(run Training, epoch int) error
+	OnBatchEnd(run Training, batch int, logs Logs) error
+	OnEpochEnd(run Training, epoch int, logs Logs) error
+	OnTrainEnd(run Training, logs Logs) error
 }
 
-// TrainingRun is what a Callback sees of the Fit in progress.
-type TrainingRun interface {
+// Training is what a Callback sees of the Fit in progress.
+type Training interface {
 	// Epochs is the number of epochs Fit was asked for.
 	Epochs() int
 	// LearningRate is the optimizer's current learning rate (a float32 variable, read as float64
@@ -46,19 +46,19 @@ type TrainingRun interface {
 type BaseCallback struct{}
 
 // OnTrainBegin implements Callback.
-func (BaseCallback) OnTrainBegin(TrainingRun) error { return nil }
+func (BaseCallback) OnTrainBegin(Training) error { return nil }
 
 // OnEpochBegin implements Callback.
-func (BaseCallback) OnEpochBegin(TrainingRun, int) error { return nil }
+func (BaseCallback) OnEpochBegin(Training, int) error { return nil }
 
 // OnBatchEnd implements Callback.
-func (BaseCallback) OnBatchEnd(TrainingRun, int, Logs) error { return nil }
+func (BaseCallback) OnBatchEnd(Training, int, Logs) error { return nil }
 
 // OnEpochEnd implements Callback.
-func (BaseCallback) OnEpochEnd(TrainingRun, int, Logs) error { return nil }
+func (BaseCallback) OnEpochEnd(Training, int, Logs) error { return nil }
 
 // OnTrainEnd implements Callback.
-func (BaseCallback) OnTrainEnd(TrainingRun, Logs) error { return nil }
+func (BaseCallback) OnTrainEnd(Training, Logs) error { return nil }
 
 // Monitoring modes of EarlyStopping and ReduceLROnPlateau.
 const (
@@ -91,7 +91,7 @@ func checkMode(mode string) error {
 
 // monitored returns the monitored metric of an epoch's logs. When it is missing, it says so once
 // per training (who names the callback, consequence what it means), unless quiet.
-func monitored(run TrainingRun, logs Logs, monitor, who, consequence string, quiet bool, warned *bool) (float64, bool) {
+func monitored(run Training, logs Logs, monitor, who, consequence string, quiet bool, warned *bool) (float64, bool) {
 	v, ok := logs[monitor]
 	if !ok {
 		if !*warned && !quiet {

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// scriptedRun is a TrainingRun without a model: its "weights" record the epoch they come from,
+// scriptedRun is a Training without a model: its "weights" record the epoch they come from,
 // its learning rate is a float32 like Keras's, and messages are collected.
 type scriptedRun struct {
 	epochs   int

@@ -40,7 +40,7 @@ func NewEarlyStopping(monitor string, patience int, restoreBestWeights bool) *Ea
 }
 
 // OnTrainBegin checks the settings and resets the state, so the callback can be reused.
-func (es *EarlyStopping) OnTrainBegin(TrainingRun) error {
+func (es *EarlyStopping) OnTrainBegin(Training) error {
 	if err := checkMode(es.Mode); err != nil {
 		return errorf("EarlyStopping.%w", err)
 	}
@@ -72,7 +72,7 @@ func (es *EarlyStopping) improves(current, reference float64) bool {
 }
 
 // OnEpochEnd tracks the best epoch and asks to stop once patience is exhausted.
-func (es *EarlyStopping) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error {
+func (es *EarlyStopping) OnEpochEnd(run Training, epoch int, logs Logs) error {
 	current, ok := monitored(run, logs, es.monitor(), "EarlyStopping", "early stopping is off", es.Quiet, &es.warned)
 	if !ok {
 		return nil
@@ -101,7 +101,7 @@ func (es *EarlyStopping) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error
 	return nil
 }
 
-func (es *EarlyStopping) snapshot(run TrainingRun, epoch int) error {
+func (es *EarlyStopping) snapshot(run Training, epoch int) error {
 	w, err := run.Weights()
 	if err != nil {
 		return errorf("EarlyStopping: saving the weights of epoch %d: %w", epoch+1, err)
@@ -112,7 +112,7 @@ func (es *EarlyStopping) snapshot(run TrainingRun, epoch int) error {
 }
 
 // OnTrainEnd prints the stop message and restores the best weights.
-func (es *EarlyStopping) OnTrainEnd(run TrainingRun, _ Logs) error {
+func (es *EarlyStopping) OnTrainEnd(run Training, _ Logs) error {
 	if es.stoppedEpoch > 0 && !es.Quiet {
 		run.Printf("Epoch %d: early stopping", es.stoppedEpoch+1)
 	}

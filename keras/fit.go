@@ -38,7 +38,7 @@ type FitConfig struct {
 	// change the learning rate or restore weights.
 	Callbacks []Callback
 	// Observers are called like Callbacks, after them, but only watch: a live chart, a logger. The
-	// TrainingRun they get refuses to change anything, so they are not part of which training a
+	// Training they get refuses to change anything, so they are not part of which training a
 	// Fit is (keras/runs leaves them out of a run's key).
 	Observers []Callback `json:"-"`
 

@@ -367,7 +367,7 @@ func TestEarlyStoppingRestoresInFit(t *testing.T) {
 func TestLearningRateChangesWithoutRecompiling(t *testing.T) {
 	x, y, _ := blobs(10, 100, 4, 4, 4, 2)
 	m := smallModel(t, 5, LossCategoricalCrossentropy, Adam(0.01))
-	halve := &epochEndFunc{fn: func(run TrainingRun, epoch int, logs Logs) error {
+	halve := &epochEndFunc{fn: func(run Training, epoch int, logs Logs) error {
 		return run.SetLearningRate(run.LearningRate() / 2)
 	}}
 	h, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 3, BatchSize: 25, Callbacks: []Callback{halve}})
@@ -393,10 +393,10 @@ func TestLearningRateChangesWithoutRecompiling(t *testing.T) {
 // epochEndFunc is a user-defined callback.
 type epochEndFunc struct {
 	BaseCallback
-	fn func(run TrainingRun, epoch int, logs Logs) error
+	fn func(run Training, epoch int, logs Logs) error
 }
 
-func (c *epochEndFunc) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error {
+func (c *epochEndFunc) OnEpochEnd(run Training, epoch int, logs Logs) error {
 	return c.fn(run, epoch, logs)
 }
 
@@ -405,7 +405,7 @@ func (c *epochEndFunc) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error {
 func TestCallbackErrorAbortsFit(t *testing.T) {
 	x, y, _ := blobs(11, 40, 4, 4, 4, 2)
 	m := smallModel(t, 5, LossCategoricalCrossentropy, Adam(0.01))
-	boom := &epochEndFunc{fn: func(TrainingRun, int, Logs) error { return errBoom }}
+	boom := &epochEndFunc{fn: func(Training, int, Logs) error { return errBoom }}
 	early := NewEarlyStopping("val_loss", 1, false)
 	_, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 3, BatchSize: 8, Callbacks: []Callback{early, boom}})
 	if !errors.Is(err, errBoom) || !containsAll(err.Error(), "callback 1 (keras.epochEndFunc) OnEpochEnd") {
@@ -426,7 +426,7 @@ func TestFitCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	steps := 0
-	stopper := &batchEndFunc{fn: func(_ TrainingRun, batch int, _ Logs) error {
+	stopper := &batchEndFunc{fn: func(_ Training, batch int, _ Logs) error {
 		steps++
 		if steps == 8+3 { // 8 steps an epoch: 3 steps into the second epoch
 			cancel()
@@ -451,10 +451,10 @@ func TestFitCancel(t *testing.T) {
 // batchEndFunc is a callback from a function, at the end of every batch.
 type batchEndFunc struct {
 	BaseCallback
-	fn func(run TrainingRun, batch int, logs Logs) error
+	fn func(run Training, batch int, logs Logs) error
 }
 
-func (c *batchEndFunc) OnBatchEnd(run TrainingRun, batch int, logs Logs) error {
+func (c *batchEndFunc) OnBatchEnd(run Training, batch int, logs Logs) error {
 	return c.fn(run, batch, logs)
 }
 
@@ -524,12 +524,12 @@ type batchLosses struct {
 	epochs [][]float64
 }
 
-func (b *batchLosses) OnEpochBegin(_ TrainingRun, _ int) error {
+func (b *batchLosses) OnEpochBegin(_ Training, _ int) error {
 	b.epochs = append(b.epochs, nil)
 	return nil
 }
 
-func (b *batchLosses) OnBatchEnd(_ TrainingRun, _ int, logs Logs) error {
+func (b *batchLosses) OnBatchEnd(_ Training, _ int, logs Logs) error {
 	b.epochs[len(b.epochs)-1] = append(b.epochs[len(b.epochs)-1], logs["loss"])
 	return nil
 }

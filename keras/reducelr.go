@@ -68,7 +68,7 @@ func NewReduceLROnPlateau(monitor string, factor float64, patience int, minLR fl
 }
 
 // OnTrainBegin checks the settings and resets the state.
-func (r *ReduceLROnPlateau) OnTrainBegin(TrainingRun) error {
+func (r *ReduceLROnPlateau) OnTrainBegin(Training) error {
 	switch {
 	case !(r.factor() > 0 && r.factor() < 1):
 		return errorf("ReduceLROnPlateau.Factor must be in (0, 1), got %g", r.Factor)
@@ -102,7 +102,7 @@ func (r *ReduceLROnPlateau) maximize() bool {
 }
 
 // OnEpochEnd reduces the learning rate when the patience is exhausted.
-func (r *ReduceLROnPlateau) OnEpochEnd(run TrainingRun, epoch int, logs Logs) error {
+func (r *ReduceLROnPlateau) OnEpochEnd(run Training, epoch int, logs Logs) error {
 	current, ok := monitored(run, logs, r.monitor(), "ReduceLROnPlateau", "the learning rate stays", r.Quiet, &r.warned)
 	if !ok {
 		return nil

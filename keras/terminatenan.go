@@ -9,7 +9,7 @@ type TerminateOnNaN struct {
 }
 
 // OnBatchEnd stops training on an invalid loss.
-func (TerminateOnNaN) OnBatchEnd(run TrainingRun, batch int, logs Logs) error {
+func (TerminateOnNaN) OnBatchEnd(run Training, batch int, logs Logs) error {
 	if loss, ok := logs["loss"]; ok && (math.IsNaN(loss) || math.IsInf(loss, 0)) {
 		run.Printf("Batch %d: Invalid loss, terminating training", batch)
 		run.StopTraining()

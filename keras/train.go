@@ -10,52 +10,52 @@ import (
 	"time"
 )
 
-// fitRun is the TrainingRun that Fit's callbacks see.
-type fitRun struct {
+// fitTraining is the Training that Fit's callbacks see.
+type fitTraining struct {
 	m      *Model
 	p      *printer
 	epochs int
 	stop   bool
 }
 
-// Epochs implements TrainingRun.
-func (r *fitRun) Epochs() int { return r.epochs }
+// Epochs implements Training.
+func (r *fitTraining) Epochs() int { return r.epochs }
 
-// StopTraining implements TrainingRun.
-func (r *fitRun) StopTraining() { r.stop = true }
+// StopTraining implements Training.
+func (r *fitTraining) StopTraining() { r.stop = true }
 
-// Weights implements TrainingRun.
-func (r *fitRun) Weights() ([]LayerWeights, error) { return r.m.Weights() }
+// Weights implements Training.
+func (r *fitTraining) Weights() ([]LayerWeights, error) { return r.m.Weights() }
 
-// SetWeights implements TrainingRun.
-func (r *fitRun) SetWeights(w []LayerWeights) error { return r.m.SetWeights(w) }
+// SetWeights implements Training.
+func (r *fitTraining) SetWeights(w []LayerWeights) error { return r.m.SetWeights(w) }
 
-// Printf implements TrainingRun.
-func (r *fitRun) Printf(format string, args ...any) { r.p.line(format, args...) }
+// Printf implements Training.
+func (r *fitTraining) Printf(format string, args ...any) { r.p.line(format, args...) }
 
-// SetLearningRate implements TrainingRun.
-func (r *fitRun) SetLearningRate(lr float64) error { return r.m.SetLearningRate(lr) }
+// SetLearningRate implements Training.
+func (r *fitTraining) SetLearningRate(lr float64) error { return r.m.SetLearningRate(lr) }
 
-// LearningRate implements TrainingRun.
-func (r *fitRun) LearningRate() float64 {
+// LearningRate implements Training.
+func (r *fitTraining) LearningRate() float64 {
 	lr, _ := r.m.LearningRate() // Fit runs compiled models only
 	return lr
 }
 
-// observedRun is the TrainingRun that Fit's observers see: the run, read-only.
-type observedRun struct{ *fitRun }
+// observedTraining is the Training that Fit's observers see: the run, read-only.
+type observedTraining struct{ *fitTraining }
 
 // errObserver is what an observer gets when it tries to change the training.
 var errObserver = errorf("an observer cannot change the training (make it a callback)")
 
-// StopTraining implements TrainingRun: observers cannot stop the training; it does nothing.
-func (observedRun) StopTraining() {}
+// StopTraining implements Training: observers cannot stop the training; it does nothing.
+func (observedTraining) StopTraining() {}
 
-// SetWeights implements TrainingRun: it refuses.
-func (observedRun) SetWeights([]LayerWeights) error { return errObserver }
+// SetWeights implements Training: it refuses.
+func (observedTraining) SetWeights([]LayerWeights) error { return errObserver }
 
-// SetLearningRate implements TrainingRun: it refuses.
-func (observedRun) SetLearningRate(float64) error { return errObserver }
+// SetLearningRate implements Training: it refuses.
+func (observedTraining) SetLearningRate(float64) error { return errObserver }
 
 // fitLoop is the state of one Fit's loop over epochs and steps.
 type fitLoop struct {
@@ -64,7 +64,7 @@ type fitLoop struct {
 	data       *split
 	cfg        FitConfig
 	p          *printer
-	run        *fitRun
+	run        *fitTraining
 	trainBatch *batcher
 	valBatch   *batcher
 	order      []int // training rows, shuffled once per Fit (as Keras does with its seed set)
@@ -79,7 +79,7 @@ func (m *Model) train(ctx context.Context, e *engine, data *split, cfg FitConfig
 		return nil, err
 	}
 	t := &fitLoop{m: m, e: e, data: data, cfg: cfg, p: p,
-		run:        &fitRun{m: m, p: p, epochs: cfg.Epochs},
+		run:        &fitTraining{m: m, p: p, epochs: cfg.Epochs},
 		trainBatch: newBatcher(data.x, data.y),
 		order:      slices.Clone(data.train),
 		// The shuffles depend on the seed and on the optimizer steps the model took before this
@@ -92,13 +92,13 @@ func (m *Model) train(ctx context.Context, e *engine, data *split, cfg FitConfig
 	}
 	hist := &History{EpochsRequested: cfg.Epochs, BatchSize: cfg.BatchSize, StepsPerEpoch: t.steps,
 		TrainSamples: len(data.train), ValSamples: len(data.val)}
-	if err := t.callbacks("OnTrainBegin", func(cb Callback, run TrainingRun) error { return cb.OnTrainBegin(run) }); err != nil {
+	if err := t.callbacks("OnTrainBegin", func(cb Callback, run Training) error { return cb.OnTrainBegin(run) }); err != nil {
 		return nil, err
 	}
 	var logs Logs
 	for epoch := 0; epoch < cfg.Epochs && !t.run.stop; epoch++ {
 		p.line("Epoch %d/%d", epoch+1, cfg.Epochs)
-		if err := t.callbacks("OnEpochBegin", func(cb Callback, run TrainingRun) error { return cb.OnEpochBegin(run, epoch) }); err != nil {
+		if err := t.callbacks("OnEpochBegin", func(cb Callback, run Training) error { return cb.OnEpochBegin(run, epoch) }); err != nil {
 			return nil, err
 		}
 		entry, done, err := t.epoch(ctx, epoch)
@@ -114,14 +114,14 @@ func (m *Model) train(ctx context.Context, e *engine, data *split, cfg FitConfig
 		logs = entry.Logs()
 		// As in Keras 3, the callbacks see the epoch before its line is printed, so their messages
 		// come first.
-		if err := t.callbacks("OnEpochEnd", func(cb Callback, run TrainingRun) error { return cb.OnEpochEnd(run, epoch, logs) }); err != nil {
+		if err := t.callbacks("OnEpochEnd", func(cb Callback, run Training) error { return cb.OnEpochEnd(run, epoch, logs) }); err != nil {
 			return nil, err
 		}
 		p.line("%s%s", formatStep(done, t.steps, time.Duration(entry.Seconds*float64(time.Second)), false),
 			formatMetrics(epochMetrics(logs, m.compiled.showAccuracy)))
 		hist.Epochs = append(hist.Epochs, entry)
 	}
-	if err := t.callbacks("OnTrainEnd", func(cb Callback, run TrainingRun) error { return cb.OnTrainEnd(run, logs) }); err != nil {
+	if err := t.callbacks("OnTrainEnd", func(cb Callback, run Training) error { return cb.OnTrainEnd(run, logs) }); err != nil {
 		return nil, err
 	}
 	hist.finish(cfg.Callbacks)
@@ -131,14 +131,14 @@ func (m *Model) train(ctx context.Context, e *engine, data *split, cfg FitConfig
 
 // callbacks calls hook on every callback in order, then on every observer (with a read-only
 // run); an error stops there and names the callback or observer and the hook.
-func (t *fitLoop) callbacks(hook string, call func(Callback, TrainingRun) error) error {
+func (t *fitLoop) callbacks(hook string, call func(Callback, Training) error) error {
 	for i, cb := range t.cfg.Callbacks {
 		if err := call(cb, t.run); err != nil {
 			return errorf("fit: callback %d (%s) %s: %w", i, callbackName(cb), hook, err)
 		}
 	}
 	for i, ob := range t.cfg.Observers {
-		if err := call(ob, observedRun{t.run}); err != nil {
+		if err := call(ob, observedTraining{t.run}); err != nil {
 			return errorf("fit: observer %d (%s) %s: %w", i, callbackName(ob), hook, err)
 		}
 	}
@@ -188,7 +188,7 @@ func (t *fitLoop) epoch(ctx context.Context, epoch int) (EpochLog, int, error) {
 		seen += len(idx)
 		done = s + 1
 		batchLogs := Logs{"loss": sumLoss / float64(seen), "accuracy": sumCorrect / float64(seen)}
-		if err := t.callbacks("OnBatchEnd", func(cb Callback, run TrainingRun) error { return cb.OnBatchEnd(run, s, batchLogs) }); err != nil {
+		if err := t.callbacks("OnBatchEnd", func(cb Callback, run Training) error { return cb.OnBatchEnd(run, s, batchLogs) }); err != nil {
 			return EpochLog{}, done, err
 		}
 		if now := time.Now(); done < t.steps && now.Sub(lastProgress) >= cfg.ProgressInterval {

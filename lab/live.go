@@ -46,7 +46,7 @@ func NewLiveCurves(show bool) *LiveCurves { return &LiveCurves{show: show} }
 func (l *LiveCurves) active() bool { return l.show && gonbui.IsNotebook }
 
 // OnTrainBegin implements keras.Callback: it opens the output area.
-func (l *LiveCurves) OnTrainBegin(run keras.TrainingRun) error {
+func (l *LiveCurves) OnTrainBegin(run keras.Training) error {
 	l.epochs, l.start, l.epoch = run.Epochs(), time.Now(), 0
 	l.logs = map[string][]float64{}
 	if !l.active() {
@@ -64,7 +64,7 @@ func (l *LiveCurves) OnTrainBegin(run keras.TrainingRun) error {
 }
 
 // OnEpochEnd implements keras.Callback: it redraws the curves with this epoch.
-func (l *LiveCurves) OnEpochEnd(_ keras.TrainingRun, epoch int, logs keras.Logs) error {
+func (l *LiveCurves) OnEpochEnd(_ keras.Training, epoch int, logs keras.Logs) error {
 	if l.logs == nil {
 		l.logs = map[string][]float64{}
 	}

@@ -65,8 +65,9 @@ func (m Metric) axisLabel() string {
 	return m.Title()
 }
 
-// Run is one named training run, for comparisons ("relu", "sgd", "categorical_crossentropy").
-type Run struct {
+// Series is the training curves of one named run, for comparisons ("relu", "sgd",
+// "categorical_crossentropy").
+type Series struct {
 	Name    string
 	History History
 }
@@ -75,7 +76,7 @@ type Run struct {
 // run as a line in its own colour on shared axes, with a legend of the runs below. Without
 // metrics it shows validation accuracy and validation loss, or the training ones when a run has
 // no validation data.
-func Compare(runs []Run, metrics ...Metric) *Chart {
+func Compare(runs []Series, metrics ...Metric) *Chart {
 	if len(runs) == 0 {
 		return errChart("", errorf("Compare: no runs"))
 	}

@@ -331,8 +331,8 @@ func TestInputErrors(t *testing.T) {
 		"history lengths":       TrainingCurves(History{Loss: []float64{1, 2}, ValLoss: []float64{1}}),
 		"history best epoch":    TrainingCurves(History{Loss: []float64{1, 2}, BestEpoch: 3}),
 		"compare no runs":       Compare(nil),
-		"compare bad run":       Compare([]Run{{"a", History{}}}),
-		"compare missing":       Compare([]Run{{"a", good}}, ValAccuracy),
+		"compare bad run":       Compare([]Series{{"a", History{}}}),
+		"compare missing":       Compare([]Series{{"a", good}}, ValAccuracy),
 		"predictions lengths":   PredictionGrid([][]uint8{img}, []int{0, 1}, nil, cifar.ClassNames[:]),
 		"predictions classes":   PredictionGrid([][]uint8{img}, []int{0}, [][]float32{{1, 0}}, cifar.ClassNames[:]),
 		"predictions label":     PredictionGrid([][]uint8{img}, []int{12}, [][]float32{make([]float32, 10)}, cifar.ClassNames[:]),
@@ -409,14 +409,14 @@ func bigConfusion() *report.ConfusionMatrix {
 	return m
 }
 
-func manyRuns(n int) []Run {
-	var runs []Run
+func manyRuns(n int) []Series {
+	var runs []Series
 	for i := range n {
 		h := History{}
 		for e := range 5 {
 			h.Loss = append(h.Loss, 2-0.1*float64(e)-0.05*float64(i))
 		}
-		runs = append(runs, Run{Name: "run " + strconv.Itoa(i), History: h})
+		runs = append(runs, Series{Name: "run " + strconv.Itoa(i), History: h})
 	}
 	return runs
 }

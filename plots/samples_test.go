@@ -37,9 +37,9 @@ func sampleHistory(n int, seed uint64, best int) History {
 }
 
 // sampleRuns returns three runs such as the activation-function comparison.
-func sampleRuns() []Run {
+func sampleRuns() []Series {
 	names := []string{"relu", "sigmoid", "tanh"}
-	var runs []Run
+	var runs []Series
 	for i, name := range names {
 		h := sampleHistory(20, uint64(i+10), 0)
 		for e := range h.ValAccuracy {
@@ -48,7 +48,7 @@ func sampleRuns() []Run {
 			h.ValLoss[e] += 0.1 * float64(i)
 		}
 		h.LearningRate = nil
-		runs = append(runs, Run{Name: name, History: h})
+		runs = append(runs, Series{Name: name, History: h})
 	}
 	return runs
 }

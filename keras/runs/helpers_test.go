@@ -70,21 +70,21 @@ type probe struct {
 	onEpochEnd   func(epoch int) error
 }
 
-func (p *probe) OnTrainBegin(keras.TrainingRun) error {
+func (p *probe) OnTrainBegin(keras.Training) error {
 	if p.onTrainBegin != nil {
 		return p.onTrainBegin()
 	}
 	return nil
 }
 
-func (p *probe) OnBatchEnd(keras.TrainingRun, int, keras.Logs) error {
+func (p *probe) OnBatchEnd(keras.Training, int, keras.Logs) error {
 	if p.onBatchEnd != nil {
 		return p.onBatchEnd()
 	}
 	return nil
 }
 
-func (p *probe) OnEpochEnd(_ keras.TrainingRun, epoch int, _ keras.Logs) error {
+func (p *probe) OnEpochEnd(_ keras.Training, epoch int, _ keras.Logs) error {
 	if p.onEpochEnd != nil {
 		return p.onEpochEnd(epoch)
 	}
