@@ -27,6 +27,10 @@ export GOEXPERIMENT=${GOEXPERIMENT:-simd}
 # In CI a missing plugin is a failure, not a skip: the cross-backend tests must run.
 if [ "${CI:-}" = true ]; then export CIFARLAB_REQUIRE_XLA=1; fi
 
+# Keras 3 itself (on JAX, no TensorFlow; pinned with hashes) for the side-by-side test of the
+# callbacks (keras/callbacks_parity_test.go); idempotent: seconds when in place.
+bench/keras/callbacks_venv.sh
+
 go mod download
 go vet ./...
 # Everything on the default backend: XLA on the CPU when the plugin is installed.

@@ -2,6 +2,7 @@ package keras
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -87,6 +88,24 @@ func checkMode(mode string) error {
 		return nil
 	}
 	return fmt.Errorf("Mode %q is unknown (want auto, min or max)", mode)
+}
+
+// isImprovement is Keras 3's MonitorCallback._is_improvement, which EarlyStopping and
+// ReduceLROnPlateau share: with no reference yet (hasReference false) anything improves, NaN
+// included; otherwise current − δ > reference when maximizing, current + δ < reference when
+// minimizing, with δ = |minDelta|. As in Keras, the sum is taken in float64 (Python floats) and
+// the comparison in float32 (ops.less and ops.greater turn both sides into the backend's float32
+// tensors), so a change of exactly δ, or a value that differs from the best only beyond float32's
+// precision, is decided as Keras decides it.
+func isImprovement(current, reference float64, hasReference bool, minDelta float64, maximize bool) bool {
+	if !hasReference {
+		return true
+	}
+	delta := math.Abs(minDelta)
+	if maximize {
+		return float32(current-delta) > float32(reference)
+	}
+	return float32(current+delta) < float32(reference)
 }
 
 // monitored returns the monitored metric of an epoch's logs. When it is missing, it says so once

@@ -116,10 +116,12 @@ func TestEarlyStoppingScripted(t *testing.T) {
 			messages: []string{"Epoch 2: early stopping"},
 		},
 		{
+			// As Keras 3: the first monitored value is the best so far whatever it is, NaN included,
+			// and nothing beats NaN afterwards; patience 0 never stops on epoch 0.
 			name: "patience 0 never stops on epoch 0", es: NewEarlyStopping("val_loss", 0, false), monitor: "val_loss",
-			values: []float64{math.NaN(), 1, 2}, // NaN never improves; no stop at epoch 0
-			ran:    3, best: 2, stopped: 3, restored: -1,
-			messages: []string{"Epoch 3: early stopping"},
+			values: []float64{math.NaN(), 1, 2},
+			ran:    2, best: 1, stopped: 2, restored: -1,
+			messages: []string{"Epoch 2: early stopping"},
 		},
 		{
 			name: "quiet", es: &EarlyStopping{Monitor: "val_loss", Patience: 1, RestoreBestWeights: true, Quiet: true},

@@ -24,12 +24,18 @@ type EarlyStopping struct {
 	Patience           int     `json:"patience"`  // epochs without improvement before stopping
 	Mode               string  `json:"mode"`      // "auto" (default), "min" or "max"
 	RestoreBestWeights bool    `json:"restore_best_weights"`
-	Quiet              bool    `json:"quiet,omitempty"` // no messages
+	// Baseline, when set, is a value the monitored metric must beat for the patience to start
+	// over: an epoch that improves on the best so far but not on the baseline still counts as
+	// one without improvement (Keras's baseline).
+	Baseline *float64 `json:"baseline,omitempty"`
+	// StartFromEpoch is the number of epochs (warm-up) before the monitoring starts.
+	StartFromEpoch int  `json:"start_from_epoch,omitempty"`
+	Quiet          bool `json:"quiet,omitempty"` // no messages
 
 	wait, stoppedEpoch, bestEpoch int
 	best                          float64
 	bestWeights                   []LayerWeights
-	seen, warned, restored        bool
+	seen, warned, restored        bool // seen: an epoch was monitored, and best holds its value
 }
 
 // NewEarlyStopping returns an EarlyStopping on monitor (e.g. "val_loss") with the given patience,
@@ -50,11 +56,11 @@ func (es *EarlyStopping) OnTrainBegin(Training) error {
 	if math.IsNaN(es.MinDelta) {
 		return errorf("EarlyStopping.MinDelta is NaN")
 	}
-	es.wait, es.stoppedEpoch, es.bestEpoch = 0, 0, 0
-	es.best = math.Inf(1)
-	if es.maximize() {
-		es.best = math.Inf(-1)
+	if es.StartFromEpoch < 0 {
+		return errorf("EarlyStopping.StartFromEpoch must be >= 0, got %d", es.StartFromEpoch)
 	}
+	es.wait, es.stoppedEpoch, es.bestEpoch = 0, 0, 0
+	es.best = 0
 	es.bestWeights = nil
 	es.seen, es.warned, es.restored = false, false, false
 	return nil
@@ -62,19 +68,10 @@ func (es *EarlyStopping) OnTrainBegin(Training) error {
 
 func (es *EarlyStopping) maximize() bool { return maximizes(es.Mode, es.monitor()) }
 
-// improves reports whether current beats reference by more than MinDelta.
-func (es *EarlyStopping) improves(current, reference float64) bool {
-	delta := math.Abs(es.MinDelta)
-	if es.maximize() {
-		return current-delta > reference
-	}
-	return current+delta < reference
-}
-
 // OnEpochEnd tracks the best epoch and asks to stop once patience is exhausted.
 func (es *EarlyStopping) OnEpochEnd(run Training, epoch int, logs Logs) error {
 	current, ok := monitored(run, logs, es.monitor(), "EarlyStopping", "early stopping is off", es.Quiet, &es.warned)
-	if !ok {
+	if !ok || epoch < es.StartFromEpoch {
 		return nil
 	}
 	if es.RestoreBestWeights && es.bestWeights == nil {
@@ -83,12 +80,13 @@ func (es *EarlyStopping) OnEpochEnd(run Training, epoch int, logs Logs) error {
 			return err
 		}
 	}
-	es.seen = true
 	es.wait++
-	if es.improves(current, es.best) {
-		es.best = current
+	if isImprovement(current, es.best, es.seen, es.MinDelta, es.maximize()) {
+		es.best, es.seen = current, true
 		es.bestEpoch = epoch
-		es.wait = 0
+		if es.Baseline == nil || isImprovement(current, *es.Baseline, true, es.MinDelta, es.maximize()) {
+			es.wait = 0
+		}
 		if es.RestoreBestWeights {
 			return es.snapshot(run, epoch)
 		}

@@ -31,7 +31,7 @@ type ReduceLROnPlateau struct {
 
 	wait, cooldownCounter int
 	best                  float64
-	warned                bool
+	hasBest, warned       bool
 }
 
 // Keras's defaults of ReduceLROnPlateau that a zero field stands for.
@@ -85,10 +85,7 @@ func (r *ReduceLROnPlateau) OnTrainBegin(Training) error {
 		return errorf("ReduceLROnPlateau.%w", err)
 	}
 	r.wait, r.cooldownCounter = 0, 0
-	r.best = math.Inf(1)
-	if r.maximize() {
-		r.best = math.Inf(-1)
-	}
+	r.best, r.hasBest = 0, false
 	r.warned = false
 	return nil
 }
@@ -111,13 +108,9 @@ func (r *ReduceLROnPlateau) OnEpochEnd(run Training, epoch int, logs Logs) error
 		r.cooldownCounter--
 		r.wait = 0
 	}
-	improved := current < r.best-r.minDelta()
-	if r.maximize() {
-		improved = current > r.best+r.minDelta()
-	}
 	switch {
-	case improved:
-		r.best = current
+	case isImprovement(current, r.best, r.hasBest, r.minDelta(), r.maximize()):
+		r.best, r.hasBest = current, true
 		r.wait = 0
 	case r.cooldownCounter <= 0:
 		r.wait++
