@@ -42,10 +42,17 @@ func ExampleModel_Summary() {
 }
 
 // Training lab 3's model, as model.fit does in the lab (package keras/runs adds memoized runs on
-// top of Fit; package lab adds the data and the settings).
+// top of Fit; package lab adds the data and the settings). Here on 64 random images, for two
+// epochs; the lab passes its 50,000 training images (cifar's train.Float32() and train.OneHot()).
 func ExampleModel_Fit() {
-	var pixels []float32 // 50,000 × 3072 values in [0, 1], e.g. cifar's train.Float32()
-	var oneHot []float32 // 50,000 × 10, e.g. cifar's train.OneHot()
+	const n = 64
+	pixels, oneHot := make([]float32, n*32*32*3), make([]float32, n*10)
+	for i := range pixels {
+		pixels[i] = float32(i*7919%256) / 255
+	}
+	for i := range n {
+		oneHot[i*10+i%10] = 1
+	}
 
 	m, err := keras.Sequential([]int{32, 32, 3},
 		keras.Flatten(),
@@ -61,15 +68,21 @@ func ExampleModel_Fit() {
 		Metrics: []keras.Metric{keras.MetricAccuracy}}); err != nil {
 		log.Fatal(err)
 	}
-	hist, err := m.Fit(context.Background(), keras.NewArray(pixels, -1, 32, 32, 3), keras.OneHot(oneHot, 10), keras.FitConfig{
-		Epochs: 50, BatchSize: 32, ValidationSplit: 0.2, Verbose: 1,
+	hist, err := m.Fit(context.Background(), keras.NewArray(pixels, n, 32, 32, 3), keras.OneHot(oneHot, 10), keras.FitConfig{
+		Epochs: 2, BatchSize: 32, ValidationSplit: 0.25,
 		Callbacks: []keras.Callback{
-			keras.NewEarlyStopping("val_loss", 10, true),
-			keras.NewReduceLROnPlateau("val_loss", 0.5, 5, 1e-5),
+			&keras.EarlyStopping{Monitor: "val_loss", Patience: 10, RestoreBestWeights: true, Quiet: true},
+			&keras.ReduceLROnPlateau{Monitor: "val_loss", Factor: 0.5, Patience: 5, MinLR: 1e-5},
 		},
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("best epoch %d, val_accuracy %.4f\n", hist.BestEpoch, hist.Epoch(hist.BestEpoch).ValAccuracy)
+	steps, _ := m.Iterations()
+	fmt.Printf("%d epochs of %d steps on %d images (%d for validation); %d parameters\n",
+		len(hist.Epochs), hist.StepsPerEpoch, hist.TrainSamples, hist.ValSamples, m.CountParams())
+	fmt.Printf("optimizer steps: %d\n", steps)
+	// Output:
+	// 2 epochs of 2 steps on 48 images (16 for validation); 1738890 parameters
+	// optimizer steps: 4
 }
