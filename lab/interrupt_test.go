@@ -96,3 +96,49 @@ func testTrainInterrupted(t *testing.T, sig syscall.Signal) {
 		t.Errorf("%s left in the runs folder", e.Name())
 	}
 }
+
+// TestFallbackHelperProcess is not a test: TestEveryTrainingCellSaysItFellBack runs it as one
+// training cell of a GoNB kernel.
+func TestFallbackHelperProcess(t *testing.T) {
+	if os.Getenv("LAB_TEST_FALLBACK") == "" {
+		t.Skip("helper process only")
+	}
+	e := Experiment{
+		Model: keras.ModelSpec{InputShape: inputShape, Seed: 5,
+			Layers: []keras.LayerSpec{keras.Flatten(), keras.Dense(8, keras.ReLU), keras.Dense(10, keras.Softmax)}},
+		Compile:      keras.CompileConfig{Optimizer: keras.Adam(0.01), Loss: keras.LossSparseCategoricalCrossentropy},
+		Fit:          keras.FitConfig{Epochs: 1, BatchSize: 50, Verbose: 2},
+		TrainSamples: 100,
+	}
+	_, err := e.Train()
+	fmt.Println("returned:", err)
+	os.Exit(0)
+}
+
+// A mistyped GOMLX_BACKEND runs the (slower) pure-Go backend: every training cell of the kernel
+// says so with the reason, not only the first one.
+func TestEveryTrainingCellSaysItFellBack(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := cifar.WriteSynthetic(dir, cifar.Python, cifar.SyntheticOptions{TrainPerBatch: 40, Test: 30, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	kernel := t.TempDir() // GONB_TMP_DIR: what the cells of one kernel share
+	for cell := 1; cell <= 2; cell++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestFallbackHelperProcess$")
+		cmd.Env = append(os.Environ(), "LAB_TEST_FALLBACK=1", cifar.EnvDataDir+"="+dir, cifar.EnvCacheDir+"="+t.TempDir(),
+			EnvRunsDir+"="+t.TempDir(), EnvQuick+"=", EnvRetrain+"=", "GONB_TMP_DIR="+kernel, "GOMLX_BACKEND=xal")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("cell %d: %v\n%s", cell, err, out)
+		}
+		if !strings.Contains(string(out), "returned: <nil>") {
+			t.Fatalf("cell %d did not train:\n%s", cell, out)
+		}
+		if testing.Verbose() {
+			t.Logf("cell %d:\n%s", cell, out)
+		}
+		if !strings.Contains(string(out), `"xal"`) || !strings.Contains(strings.ToLower(string(out)), "pure") {
+			t.Errorf("training cell %d does not say it fell back to pure Go because of GOMLX_BACKEND=xal:\n%s", cell, out)
+		}
+	}
+}

@@ -65,12 +65,12 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 	if err != nil {
 		return nil, err
 	}
-	info, err := UseBackend()
-	if err != nil {
+	if _, err := UseBackend(); err != nil {
 		return nil, err
 	}
 	if !loadOnly && cfg.Verbose > 0 {
-		backend.PrintOnce(outputOf(cfg), info)
+		// Once per kernel; in every training cell when it fell back to pure Go, with the reason.
+		backend.PrintForTraining(outputOf(cfg))
 	}
 	compiled, ok := model.CompileConfig()
 	if !ok {
