@@ -16,82 +16,59 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"time"
 
-	seedlist "github.com/cifarlab/cifarlab/bench/internal/seeds"
-	"github.com/cifarlab/cifarlab/cifar"
+	"github.com/cifarlab/cifarlab/bench/internal/seedrun"
 	"github.com/cifarlab/cifarlab/keras"
 	"github.com/cifarlab/cifarlab/lab"
 )
 
 func main() {
+	var flags seedrun.Flags
 	which := flag.String("lab", "exercise2", "exercise2 or lab3")
-	seeds := flag.String("seeds", "1-20", "seeds: a range A-B or a comma-separated list")
+	flags.Register(flag.CommandLine, "1-20", "seeds: a range A-B or a comma-separated list")
 	epochs := flag.Int("epochs", 0, "maximum epochs (0: the lab's 50)")
-	dir := flag.String("dir", "", "CIFAR-10 folder (default: $CIFAR10_DIR, else the per-user cache)")
 	flag.Parse()
-	list, err := seedlist.Parse(*seeds)
+	ctx := context.Background()
+	start, err := flags.Start(ctx)
 	check(err)
-	backend, err := lab.UseBackend()
-	check(err)
-	ds, err := cifar.Load(context.Background(), cifar.Options{Dir: *dir})
-	check(err)
+	ds := start.Data
 
-	var (
-		spec      keras.ModelSpec
-		compile   keras.CompileConfig
-		fit       keras.FitConfig
-		x, xTest  keras.Array
-		y, yTest  keras.Labels
-		evalBatch = 32 // Keras's evaluate default
-	)
+	run := seedrun.Run{EvalBatch: 32} // Keras's evaluate default
 	switch *which {
 	case "exercise2":
-		spec, compile, fit = lab.Exercise2Spec(), lab.Exercise2Compile(), lab.Exercise2Fit()
+		run.Spec, run.Compile, run.Fit = lab.Exercise2Spec(), lab.Exercise2Compile(), lab.Exercise2Fit()
 		train, test := ds.Train.Head(5000), ds.Test.Head(1000)
-		x, y, xTest, yTest = lab.Images(train), lab.Sparse(train), lab.Images(test), lab.Sparse(test)
+		run.X, run.Y, run.XTest, run.YTest = lab.Images(train), lab.Sparse(train), lab.Images(test), lab.Sparse(test)
 	case "lab3":
-		spec, compile, fit = lab.Lab3Spec(keras.ReLU), lab.Lab3Compile(), lab.Lab3Fit()
-		x, y, xTest, yTest = lab.Images(ds.Train), lab.OneHot(ds.Train), lab.Images(ds.Test), lab.OneHot(ds.Test)
+		run.Spec, run.Compile, run.Fit = lab.Lab3Spec(keras.ReLU), lab.Lab3Compile(), lab.Lab3Fit()
+		run.X, run.Y, run.XTest, run.YTest = lab.Images(ds.Train), lab.OneHot(ds.Train), lab.Images(ds.Test), lab.OneHot(ds.Test)
 	default:
 		check(fmt.Errorf("-lab %q: want exercise2 or lab3", *which))
 	}
 	if *epochs > 0 {
-		fit.Epochs = *epochs
+		run.Fit.Epochs = *epochs
 	}
-	fit.Verbose = 0
-	for _, seed := range list {
-		spec.Seed = seed
-		m, err := keras.NewModel(spec)
+	run.Fit.Verbose = 0
+	for _, seed := range start.Seeds {
+		res, err := run.Train(ctx, seed)
 		check(err)
-		check(m.Compile(compile))
-		m.SetOutput(io.Discard)
-		start := time.Now()
-		h, err := m.Fit(context.Background(), x, y, fit)
-		check(err)
-		trainSec := time.Since(start).Seconds()
-		loss, acc, err := m.Evaluate(xTest, yTest, evalBatch)
-		check(err)
+		h := res.History
 		best := h.Epochs[h.BestEpoch-1]
-		b, err := json.Marshal(map[string]any{
-			"who": "cifarlab", "backend": backend, "lab": *which, "seed": seed,
+		check(seedrun.PrintJSON(os.Stdout, map[string]any{
+			"who": "cifarlab", "backend": start.Backend, "lab": *which, "seed": seed,
 			"epochs": len(h.Epochs), "best_epoch": h.BestEpoch, "stopped_epoch": h.StoppedEpoch,
 			"best_val_loss": best.ValLoss, "best_val_accuracy": best.ValAccuracy,
 			"max_val_accuracy": maxOf(h.Series("val_accuracy")),
-			"test_loss":        loss, "test_accuracy": acc, "train_seconds": trainSec,
+			"test_loss":        res.TestLoss, "test_accuracy": res.TestAccuracy, "train_seconds": res.FitTime.Seconds(),
 			"history": map[string][]float64{
 				"loss": h.Series("loss"), "accuracy": h.Series("accuracy"),
 				"val_loss": h.Series("val_loss"), "val_accuracy": h.Series("val_accuracy"),
 				"learning_rate": h.Series("learning_rate"), "seconds": h.Series("seconds"),
 			},
-		})
-		check(err)
-		fmt.Println(string(b))
+		}))
 	}
 }
 
@@ -103,9 +80,4 @@ func maxOf(v []float64) float64 {
 	return m
 }
 
-func check(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/keras:", err)
-		os.Exit(1)
-	}
-}
+func check(err error) { seedrun.Check("bench/keras", err) }
