@@ -26,8 +26,8 @@ import (
 )
 
 func main() {
-	var flags seedrun.Flags
 	which := flag.String("lab", "exercise2", "exercise2 or lab3")
+	var flags seedrun.Flags
 	flags.Register(flag.CommandLine, "1-20", "seeds: a range A-B or a comma-separated list")
 	epochs := flag.Int("epochs", 0, "maximum epochs (0: the lab's 50)")
 	flag.Parse()
