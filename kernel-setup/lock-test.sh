@@ -5,22 +5,27 @@
 #      throwaway virtual environment; skipped with --no-wheels);
 #   2. every Python on this machine (python3 on PATH, /usr/bin/python3*, /usr/local/bin/python3*,
 #      pyenv's versions): setup.sh installs JupyterLab with it (CIFARLAB_PYTHON, a virtual
-#      environment of its own) and jupyter-test.sh passes on that environment (skipped with
-#      --no-serve) when it is in the range; setup.sh refuses it in one line when it is older.
-# Usage: kernel-setup/lock-test.sh [--no-wheels] [--no-serve] [PYTHON...]
-# (PYTHON...: only these). About 1 min per Python with a warm pip cache.
+#      environment of its own), jupyter-test.sh passes on that environment (skipped with
+#      --no-serve), and nbrun executes notebooks/exercise2.ipynb in quick mode with its nbconvert
+#      into a PDF with "Test accuracy" (as ./labs.sh pdf does; skipped with --no-pdf, or without
+#      the data set: $CIFAR10_DIR, else ../shared/cifar10) when it is in the range; setup.sh
+#      refuses it in one line when it is older.
+# Usage: kernel-setup/lock-test.sh [--no-wheels] [--no-serve] [--no-pdf] [PYTHON...]
+# (PYTHON...: only these). Runs as any user, with the GoNB kernel that setup.sh registered.
+# About 3 min per Python (downloads, the server test, the PDF).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MIN_PYTHON=$(sed -n 's/^MIN_PYTHON=\([0-9.]*\).*/\1/p' "$HERE/setup.sh")
 MAX_PYTHON=$(sed -n 's/^MAX_PYTHON=\([0-9.]*\).*/\1/p' "$HERE/setup.sh")
 LAB=$(sed -n 's/^jupyterlab==\([^ ;]*\).*/\1/p' "$HERE/requirements.txt" | sort -u)
 [ "$(wc -l <<<"$LAB")" = 1 ] || { echo "lock-test.sh: requirements.txt pins more than one JupyterLab: $LAB" >&2; exit 1; }
-WHEELS=1 SERVE=1 PYTHONS=()
+WHEELS=1 SERVE=1 PDF=1 PYTHONS=()
 for a in "$@"; do
   case "$a" in
     --no-wheels) WHEELS=0 ;;
     --no-serve) SERVE=0 ;;
-    -*) echo "usage: $0 [--no-wheels] [--no-serve] [PYTHON...]" >&2; exit 2 ;;
+    --no-pdf) PDF=0 ;;
+    -*) echo "usage: $0 [--no-wheels] [--no-serve] [--no-pdf] [PYTHON...]" >&2; exit 2 ;;
     *) PYTHONS+=("$a") ;;
   esac
 done
@@ -29,6 +34,9 @@ trap 'rm -rf "$TMP"' EXIT
 pass=0 fail=0
 ok()  { pass=$((pass + 1)); printf '  ok    %s\n' "$*"; }
 bad() { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
+REPO=$(cd "$HERE/.." && pwd)
+DATA=${CIFAR10_DIR:-$REPO/../shared/cifar10}
+if [ "$PDF" = 1 ] && [ ! -d "$DATA" ]; then echo "lock-test: no data set at $DATA (CIFAR10_DIR): no PDFs"; PDF=0; fi
 t0=$(date +%s)
 echo "lock-test: kernel-setup/requirements.txt (JupyterLab $LAB) for Python $MIN_PYTHON to $MAX_PYTHON"
 
@@ -75,6 +83,17 @@ for p in "${PYTHONS[@]}"; do
       if [ "$SERVE" = 1 ]; then
         if CIFARLAB_JUPYTER_VENV=$venv "$HERE/jupyter-test.sh" >"$TMP/serve.log" 2>&1; then ok "Python $v: $(tail -1 "$TMP/serve.log")"
         else bad "Python $v: jupyter-test.sh failed:"; grep -E 'FAIL|jupyter-test' "$TMP/serve.log" | head -20; fi
+      fi
+      if [ "$PDF" = 1 ]; then
+        t1=$(date +%s)
+        if (cd "$REPO" && CIFARLAB_JUPYTER_VENV=$venv JUPYTER=$venv/bin/jupyter CIFARLAB_QUICK=1 CIFAR10_DIR=$DATA \
+              GOEXPERIMENT=${GOEXPERIMENT:-simd} go run ./nbrun -pdf -out "$TMP/out-$v" notebooks/exercise2.ipynb) >"$TMP/pdf.log" 2>&1 \
+           && pdftotext "$TMP/out-$v/exercise2.pdf" - 2>/dev/null | grep -q 'Test accuracy'; then
+          ok "Python $v: nbrun made exercise2.pdf with \"Test accuracy\" ($(( $(date +%s) - t1 ))s)"
+        else
+          bad "Python $v: no exercise2.pdf with \"Test accuracy\":"; tail -15 "$TMP/pdf.log"
+        fi
+        rm -rf "$TMP/out-$v"
       fi
     else
       bad "Python $v: setup.sh exited $rc:"; grep -E 'MISSING|Jupyter:' "$TMP/setup.log" | head -5

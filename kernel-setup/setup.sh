@@ -92,7 +92,9 @@ apt_install() { # packages...
   for p in "$@"; do have_deb "$p" || want+=("$p"); done
   [ ${#want[@]} = 0 ] && return 0
   if ! can_root; then
-    missing "Debian packages not installed: ${want[*]}: ask an administrator to run  sudo apt-get install ${want[*]}  (or  sudo kernel-setup/setup.sh --system)"
+    local also=""
+    for p in "${want[@]}"; do [[ " ${SYSTEM_PACKAGES[*]} " == *" $p "* ]] || { also=x; break; }; done
+    missing "Debian packages not installed: ${want[*]}: ask an administrator to run  sudo apt-get install ${want[*]}$([ -z "$also" ] && echo "  (or  sudo kernel-setup/setup.sh --system)")"
     return 0
   fi
   if [ "$MODE" = check ]; then
@@ -395,6 +397,7 @@ step_jupyter() {
     return 0
   fi
   have_apt && apt_install "${JUPYTER_PACKAGES[@]}"
+  if have_apt && ! can_root; then JUPYTER_BIN=""; return 0; fi  # the packages' line says what to ask for
   if JUPYTER_BIN=$(find_other_jupyter); then
     JUPYTER_KIND="classic Jupyter Notebook (Debian packages; fallback)"
     ok "Jupyter: $JUPYTER_KIND: $JUPYTER_BIN"
