@@ -32,7 +32,7 @@ const DefaultDPI = 150
 // holds any problem with their input; it is returned as an error by Err, Image, PNG, Save and
 // Display, so that a notebook cell can write
 //
-//	if err := plots.ClassDistribution(counts).Display(); err != nil { ... }
+//	if err := plots.ClassDistribution(classNames, counts).Display(); err != nil { ... }
 //
 // The fields may be changed before rendering (or with the With methods).
 type Chart struct {
