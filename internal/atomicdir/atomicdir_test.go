@@ -405,9 +405,9 @@ func TestWriteSums(t *testing.T) {
 func TestCheckSums(t *testing.T) {
 	names := []string{"model.json", "weights.bin", "optional.bin"}
 	for _, tc := range []struct {
-		name    string
-		change  func(t *testing.T, dir string)
-		wantErr string // "" for none
+		name     string
+		change   func(t *testing.T, dir string)
+		wantErr  string // "" for none
 		notExist bool   // the error satisfies errors.Is(err, fs.ErrNotExist)
 	}{
 		{name: "intact", change: func(*testing.T, string) {}},
