@@ -319,28 +319,29 @@ func TestInputErrors(t *testing.T) {
 	img := syntheticImage(0)
 	good := History{Loss: []float64{1, 0.5}, Accuracy: []float64{0.2, 0.4}}
 	for name, ch := range map[string]*Chart{
-		"grid no images":        ImageGrid(nil, nil, nil),
-		"grid bad image":        ImageGrid([][]uint8{img[:100]}, nil, nil),
-		"grid mixed sizes":      ImageGrid([][]uint8{img, make([]uint8, 12)}, nil, nil),
-		"grid too many titles":  ImageGrid([][]uint8{img}, []string{"a", "b"}, nil),
-		"samples lengths":       ClassSamples(make([][]uint8, 2), []int{0}, cifar.ClassNames[:]),
-		"samples missing class": ClassSamples([][]uint8{img}, []int{0}, cifar.ClassNames[:]),
-		"bars lengths":          Bars("t", "y", []string{"a"}, []int{1, 2}),
-		"bars negative":         Bars("t", "y", []string{"a"}, []int{-1}),
-		"history empty":         TrainingCurves(History{}),
-		"history lengths":       TrainingCurves(History{Loss: []float64{1, 2}, ValLoss: []float64{1}}),
-		"history best epoch":    TrainingCurves(History{Loss: []float64{1, 2}, BestEpoch: 3}),
-		"compare no runs":       Compare(nil),
-		"compare bad run":       Compare([]Series{{"a", History{}}}),
-		"compare missing":       Compare([]Series{{"a", good}}, ValAccuracy),
-		"predictions lengths":   PredictionGrid([][]uint8{img}, []int{0, 1}, nil, cifar.ClassNames[:]),
-		"predictions classes":   PredictionGrid([][]uint8{img}, []int{0}, [][]float32{{1, 0}}, cifar.ClassNames[:]),
-		"predictions label":     PredictionGrid([][]uint8{img}, []int{12}, [][]float32{make([]float32, 10)}, cifar.ClassNames[:]),
-		"confusion nil":         ConfusionMatrix(nil),
-		"confusion ragged":      ConfusionMatrix(&report.ConfusionMatrix{ClassNames: []string{"a", "b"}, Counts: [][]int{{1, 2}, {3}}}),
-		"weights none":          WeightHistograms([]report.Layer{{Name: "flatten"}}),
-		"weights NaN":           WeightHistograms([]report.Layer{{Name: "d", Kernel: []float32{1, float32(math.NaN())}}}),
-		"size":                  ClassDistribution(cifar.ClassNames[:], make([]int, 10)).WithSize(0, vg.Centimeter),
+		"grid no images":         ImageGrid(nil, nil, nil),
+		"grid bad image":         ImageGrid([][]uint8{img[:100]}, nil, nil),
+		"grid mixed sizes":       ImageGrid([][]uint8{img, make([]uint8, 12)}, nil, nil),
+		"grid too many titles":   ImageGrid([][]uint8{img}, []string{"a", "b"}, nil),
+		"samples lengths":        ClassSamples(make([][]uint8, 2), []int{0}, cifar.ClassNames[:]),
+		"samples missing class":  ClassSamples([][]uint8{img}, []int{0}, cifar.ClassNames[:]),
+		"bars lengths":           Bars("t", "y", []string{"a"}, []int{1, 2}),
+		"bars negative":          Bars("t", "y", []string{"a"}, []int{-1}),
+		"history empty":          TrainingCurves(History{}),
+		"history lengths":        TrainingCurves(History{Loss: []float64{1, 2}, ValLoss: []float64{1}}),
+		"history best epoch":     TrainingCurves(History{Loss: []float64{1, 2}, BestEpoch: 3}),
+		"compare no runs":        Compare(nil),
+		"compare bad run":        Compare([]Series{{"a", History{}}}),
+		"compare missing":        Compare([]Series{{"a", good}}, ValAccuracy),
+		"compare unknown metric": Compare([]Series{{"a", good}}, Loss, Metric("nothing")),
+		"predictions lengths":    PredictionGrid([][]uint8{img}, []int{0, 1}, nil, cifar.ClassNames[:]),
+		"predictions classes":    PredictionGrid([][]uint8{img}, []int{0}, [][]float32{{1, 0}}, cifar.ClassNames[:]),
+		"predictions label":      PredictionGrid([][]uint8{img}, []int{12}, [][]float32{make([]float32, 10)}, cifar.ClassNames[:]),
+		"confusion nil":          ConfusionMatrix(nil),
+		"confusion ragged":       ConfusionMatrix(&report.ConfusionMatrix{ClassNames: []string{"a", "b"}, Counts: [][]int{{1, 2}, {3}}}),
+		"weights none":           WeightHistograms([]report.Layer{{Name: "flatten"}}),
+		"weights NaN":            WeightHistograms([]report.Layer{{Name: "d", Kernel: []float32{1, float32(math.NaN())}}}),
+		"size":                   ClassDistribution(cifar.ClassNames[:], make([]int, 10)).WithSize(0, vg.Centimeter),
 	} {
 		if _, err := ch.PNG(); err == nil {
 			t.Errorf("%s: no error", name)
@@ -357,33 +358,70 @@ func TestInputErrors(t *testing.T) {
 
 func TestEdgeCasesRender(t *testing.T) {
 	nan := math.NaN()
-	for name, ch := range map[string]*Chart{
-		"one epoch":           TrainingCurves(History{Loss: []float64{1}, ValLoss: []float64{1.2}}),
-		"loss only":           TrainingCurves(History{Loss: []float64{2, 1, 0.5}}),
-		"diverged":            TrainingCurves(History{Loss: []float64{2, nan, math.Inf(1)}, Accuracy: []float64{0.1, 0.1, 0.1}}),
-		"all NaN":             TrainingCurves(History{Loss: []float64{nan, nan}}),
-		"constant":            TrainingCurves(History{Accuracy: []float64{0.5, 0.5, 0.5}, BestEpoch: 2, LearningRate: []float64{1, 1, 0.5}}),
-		"zero counts":         ClassDistribution(cifar.ClassNames[:], make([]int, 10)),
-		"one image":           ImageGrid([][]uint8{syntheticImage(1)}, []string{"one\ntwo\nthree"}, []color.Color{nil}),
-		"many images":         ImageGrid(repeatImages(37), nil, nil),
-		"small chart":         classSamples(syntheticSplit()).WithSize(4*vg.Centimeter, 3*vg.Centimeter),
-		"constant confusion":  ConfusionMatrix(&report.ConfusionMatrix{ClassNames: []string{"a", "b"}, Counts: [][]int{{0, 0}, {0, 0}}}),
-		"big confusion":       ConfusionMatrix(bigConfusion()),
-		"constant weights":    WeightHistograms([]report.Layer{{Name: "d", Kernel: []float32{0.5, 0.5}}}),
-		"four layers":         WeightHistograms(append(sampleLayers(), report.Layer{Name: "x", Kernel: []float32{1, 2, 3}})),
-		"compare 12 runs":     Compare(manyRuns(12), Loss),
-		"compare five panels": Compare(sampleRuns(), Loss, Accuracy, ValLoss, ValAccuracy, Metric("nothing")),
+	withLR := []Series{{"a", sampleHistory(20, 1, 0)}, {"b", sampleHistory(20, 2, 0)}}
+	for _, tc := range []struct {
+		name  string
+		chart *Chart
+		check func(t *testing.T, ch *Chart, img *image.RGBA) // more than rendering, when set
+	}{
+		{name: "one epoch", chart: TrainingCurves(History{Loss: []float64{1}, ValLoss: []float64{1.2}})},
+		{name: "loss only", chart: TrainingCurves(History{Loss: []float64{2, 1, 0.5}}), check: func(t *testing.T, _ *Chart, img *image.RGBA) {
+			checkColours(t, img, tab10[0])
+		}},
+		{name: "diverged", chart: TrainingCurves(History{Loss: []float64{2, nan, math.Inf(1)}, Accuracy: []float64{0.1, 0.1, 0.1}})},
+		// A run whose loss was NaN from the start draws empty axes (no line), and its text says NaN.
+		{name: "all NaN", chart: TrainingCurves(History{Loss: []float64{nan, nan}}), check: func(t *testing.T, ch *Chart, img *image.RGBA) {
+			if n := countNear(img, tab10[0], 2); n != 0 {
+				t.Errorf("%d pixels of the training line's colour, want none", n)
+			}
+			if !strings.Contains(ch.Text, "NaN") {
+				t.Errorf("the text does not show the NaN losses:\n%s", ch.Text)
+			}
+		}},
+		{name: "constant", chart: TrainingCurves(History{Accuracy: []float64{0.5, 0.5, 0.5}, BestEpoch: 2, LearningRate: []float64{1, 1, 0.5}})},
+		{name: "zero counts", chart: ClassDistribution(cifar.ClassNames[:], make([]int, 10))},
+		{name: "one image", chart: ImageGrid([][]uint8{syntheticImage(1)}, []string{"one\ntwo\nthree"}, []color.Color{nil})},
+		{name: "many images", chart: ImageGrid(repeatImages(37), nil, nil)},
+		{name: "small chart", chart: classSamples(syntheticSplit()).WithSize(4*vg.Centimeter, 3*vg.Centimeter)},
+		{name: "constant confusion", chart: ConfusionMatrix(&report.ConfusionMatrix{ClassNames: []string{"a", "b"}, Counts: [][]int{{0, 0}, {0, 0}}})},
+		{name: "big confusion", chart: ConfusionMatrix(bigConfusion())},
+		{name: "constant weights", chart: WeightHistograms([]report.Layer{{Name: "d", Kernel: []float32{0.5, 0.5}}})},
+		{name: "four layers", chart: WeightHistograms(append(sampleLayers(), report.Layer{Name: "x", Kernel: []float32{1, 2, 3}}))},
+		{name: "compare 12 runs", chart: Compare(manyRuns(12), Loss)},
+		// Five panels take two rows (three, then two): about twice the height of one row.
+		{name: "compare five panels", chart: Compare(withLR, Loss, Accuracy, ValLoss, ValAccuracy, LearningRate), check: func(t *testing.T, ch *Chart, img *image.RGBA) {
+			_, one := Compare(withLR, Loss).PixelSize()
+			if h := img.Bounds().Dy(); float64(h) < 1.7*float64(one) || h > 2*one {
+				t.Errorf("%d pixels high, one row is %d: want two rows", h, one)
+			}
+			for _, m := range []Metric{Loss, Accuracy, ValLoss, ValAccuracy, LearningRate} {
+				if !strings.Contains(ch.Text, m.Title()+":") {
+					t.Errorf("the text has no %s", m.Title())
+				}
+			}
+			checkColours(t, img, tab10[0], tab10[1])
+		}},
 	} {
-		_, err := ch.PNG()
-		if d := os.Getenv("PLOTS_REVIEW_DIR"); d != "" && err == nil {
-			ch.Save(filepath.Join(d, "edge-"+strings.ReplaceAll(name, " ", "-")+".png"))
-		}
-		if name == "compare five panels" || name == "all NaN" {
-			continue // either outcome is fine, but no panic
-		}
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			img, err := tc.chart.Image()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := os.Getenv("PLOTS_REVIEW_DIR"); d != "" {
+				if err := tc.chart.Save(filepath.Join(d, "edge-"+strings.ReplaceAll(tc.name, " ", "-")+".png")); err != nil {
+					t.Error(err)
+				}
+			}
+			if w, h := tc.chart.PixelSize(); img.Bounds().Dx() != w || img.Bounds().Dy() != h {
+				t.Errorf("image %v, PixelSize %dx%d", img.Bounds(), w, h)
+			}
+			if blank(img) {
+				t.Error("the chart is blank")
+			}
+			if tc.check != nil {
+				tc.check(t, tc.chart, img)
+			}
+		})
 	}
 }
 
