@@ -1,9 +1,11 @@
 // Package backend starts the GoMLX backend that cifarlab trains on: XLA on the CPU with the PJRT
 // plugin that kernel-setup/setup.sh installs, or GoMLX's pure-Go backend when XLA cannot run, with
-// one line saying which and why. It never downloads a plugin. It reads GOMLX_BACKEND (GoMLX's own
-// choice of backend) and CIFARLAB_PJRT_PLUGIN; package keras knows neither and takes the backend it
-// is given (keras.SetDefaultBackend, Model.SetBackend). The lab package and the benchmarks call
-// [Default] and hand the backend to keras.
+// one line saying which and why. It never downloads a plugin, and never loads one that is cut
+// short or damaged ([CheckPJRTPlugin]), which would kill the process with SIGBUS. It reads
+// GOMLX_BACKEND (GoMLX's own choice of backend) and CIFARLAB_PJRT_PLUGIN; package keras knows
+// neither and takes the backend it is given (keras.SetDefaultBackend, Model.SetBackend). The lab
+// package and the benchmarks call [Default] and hand the backend to keras; a training cell prints
+// the line with [PrintForTraining], in every cell while a fallback runs ([FallbackReason]).
 package backend
 
 import (
