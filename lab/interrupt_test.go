@@ -37,22 +37,29 @@ func TestLoadDataInterrupted(t *testing.T) {
 	testutil.InterruptDownload(t, cmd, started, cache, syscall.SIGINT)
 }
 
-// TestTrainHelperProcess is not a test: TestTrainInterrupted runs it as a helper process that
-// trains a tiny experiment for many epochs, printing the epoch lines.
-func TestTrainHelperProcess(t *testing.T) {
-	if os.Getenv("LAB_TEST_TRAIN") == "" {
-		t.Skip("helper process only")
-	}
+// trainCell is a helper process's training cell: it trains a tiny experiment (on the synthetic
+// files the parent test names in CIFAR10_DIR) for the given epochs and batch size, printing the
+// epoch lines, then what Train returned, and exits.
+func trainCell(epochs, batchSize int) {
 	e := Experiment{
 		Model: keras.ModelSpec{InputShape: inputShape, Seed: 5,
 			Layers: []keras.LayerSpec{keras.Flatten(), keras.Dense(16, keras.ReLU), keras.Dense(10, keras.Softmax)}},
 		Compile:      keras.CompileConfig{Optimizer: keras.Adam(0.01), Loss: keras.LossSparseCategoricalCrossentropy},
-		Fit:          keras.FitConfig{Epochs: 100000, BatchSize: 2, Verbose: 2},
+		Fit:          keras.FitConfig{Epochs: epochs, BatchSize: batchSize, Verbose: 2},
 		TrainSamples: 150,
 	}
 	_, err := e.Train()
 	fmt.Println("returned:", err)
 	os.Exit(0)
+}
+
+// TestTrainHelperProcess is not a test: TestTrainInterrupted runs it as a helper process that
+// trains for many epochs.
+func TestTrainHelperProcess(t *testing.T) {
+	if os.Getenv("LAB_TEST_TRAIN") == "" {
+		t.Skip("helper process only")
+	}
+	trainCell(100000, 2)
 }
 
 // An interrupt during Fit (GoNB's stop button sends SIGINT to the cell; a closed terminal or
@@ -103,16 +110,7 @@ func TestFallbackHelperProcess(t *testing.T) {
 	if os.Getenv("LAB_TEST_FALLBACK") == "" {
 		t.Skip("helper process only")
 	}
-	e := Experiment{
-		Model: keras.ModelSpec{InputShape: inputShape, Seed: 5,
-			Layers: []keras.LayerSpec{keras.Flatten(), keras.Dense(8, keras.ReLU), keras.Dense(10, keras.Softmax)}},
-		Compile:      keras.CompileConfig{Optimizer: keras.Adam(0.01), Loss: keras.LossSparseCategoricalCrossentropy},
-		Fit:          keras.FitConfig{Epochs: 1, BatchSize: 50, Verbose: 2},
-		TrainSamples: 100,
-	}
-	_, err := e.Train()
-	fmt.Println("returned:", err)
-	os.Exit(0)
+	trainCell(1, 50)
 }
 
 // A mistyped GOMLX_BACKEND runs the (slower) pure-Go backend: every training cell of the kernel

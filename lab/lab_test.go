@@ -8,9 +8,10 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/cifarlab/cifarlab/internal/testutil"
 
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/keras"
@@ -331,7 +332,7 @@ func TestLateWriter(t *testing.T) {
 	if quick.Len() != 0 {
 		t.Errorf("quick work printed %q", quick.String())
 	}
-	var slow syncBuilder
+	var slow testutil.SyncBuffer
 	l = newLateWriter(&slow, 10*time.Millisecond)
 	fmt.Fprintln(l, "downloading")
 	for deadline := time.Now().Add(10 * time.Second); slow.String() == "" && time.Now().Before(deadline); {
@@ -342,22 +343,4 @@ func TestLateWriter(t *testing.T) {
 	if got := slow.String(); got != "downloading\nextracting\n" {
 		t.Errorf("long work printed %q", got)
 	}
-}
-
-// syncBuilder is a strings.Builder safe for the timer's goroutine.
-type syncBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuilder) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuilder) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

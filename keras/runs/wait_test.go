@@ -6,31 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/cifarlab/cifarlab/internal/testutil"
 
 	"github.com/cifarlab/cifarlab/internal/scratch"
 	"github.com/cifarlab/cifarlab/keras/runs"
 )
-
-// syncBuffer is a bytes buffer safe for a writer and a reader in two goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A quiet, load-only Fit (lab.Trained in a notebook cell) that finds its run being trained by
 // another Fit says what it waits for when the wait starts, and again with the time waited so far,
@@ -54,7 +37,7 @@ func TestLoadOnlyWaitsAloud(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	cfg.Output = &out
 	done := make(chan error, 1)
 	go func() {
