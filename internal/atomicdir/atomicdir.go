@@ -66,8 +66,9 @@ func write(dir string, fill func(tmp string) error) (err error) {
 		return err
 	}
 	defer lock.Release()
+	placed := false
 	defer func() {
-		if err != nil {
+		if !placed { // an error, or a panic in fill
 			_ = os.RemoveAll(tmp)
 		}
 	}()
@@ -82,6 +83,7 @@ func write(dir string, fill func(tmp string) error) (err error) {
 	}
 	for attempt := 0; ; attempt++ {
 		err := replaceDir(parent, base, tmp, dir)
+		placed = err == nil
 		if err == nil || attempt == 5 || !(errors.Is(err, fs.ErrExist) || errors.Is(err, syscall.ENOTEMPTY)) {
 			return err
 		}

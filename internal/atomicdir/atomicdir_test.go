@@ -202,6 +202,31 @@ func TestWriteFailing(t *testing.T) {
 	}
 }
 
+// TestWriteFillPanics checks that a fill that panics leaves no temporary behind either.
+func TestWriteFillPanics(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "model")
+	if err := atomicdir.Write(dir, fillWith("old")); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != "fill panicked" {
+				t.Errorf("recovered %v, want fill's panic", r)
+			}
+		}()
+		_ = atomicdir.Write(dir, func(tmp string) error {
+			if err := fillWith("half")(tmp); err != nil {
+				return err
+			}
+			panic("fill panicked")
+		})
+	}()
+	if got := names(t, parent); !slices.Equal(got, []string{"model"}) || tagOf(t, dir) != "old" {
+		t.Errorf("left %v, want only the previous folder, intact", got)
+	}
+}
+
 func TestWriteParentIsAFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
