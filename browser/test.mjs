@@ -1,6 +1,13 @@
-// The browser test of exercise2.ipynb in JupyterLab (run by run.sh, which starts the server):
-// Run All, the checks a student would make by eye, the live training chart, an edited
-// hyperparameter, memoized re-runs, the WebPDF export and the re-run timings.
+// The browser test of the labs in JupyterLab (run by run.sh, which starts the server), clicking
+// as a student would (issue 18):
+//   1. a new notebook from the Launcher's "Go (gonb)" tile, a three-layer model typed into its
+//      cell with package keras and trained with lab.Fit: epoch lines and the live chart;
+//   2. exercise2.ipynb opened from the file browser: Run All (trains), a layer's units edited in
+//      the model cell and Run All (only that training runs again, one new run folder, every later
+//      cell fine), Run All unchanged ("loaded run", nothing retrained);
+//   3. File > Save and Export Notebook As > PDF, the download checked with pdftotext; the export
+//      menu has no Qt items; no news pop-up at any time.
+// Screenshots, the PDF, the saved notebooks and timings.json go to $OUT.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,26 +19,87 @@ import { chromium } from 'playwright-core';
 const base = process.env.LAB_URL;
 const token = process.env.LAB_TOKEN;
 const out = process.env.OUT;
+const work = path.join(out, 'work'); // the server's root folder
 const runsDir = process.env.CIFARLAB_RUNS_DIR;
 const NB = 'exercise2.ipynb';
-const RUN_ALL_TIMEOUT = 180_000;
+const NEW_NB = 'three-layers.ipynb'; // the name given to the launcher's notebook on its first save
+const RUN_TIMEOUT = 240_000;
+
+// The cell typed into the new notebook: GoNB's declarations, %%, then main's body.
+const NEW_CELL = `import (
+	"fmt"
+
+	"github.com/cifarlab/cifarlab/keras"
+	"github.com/cifarlab/cifarlab/lab"
+)
+
+%%
+model := lab.Must(keras.Sequential([]int{32, 32, 3},
+	keras.Flatten(),
+	keras.Dense(64, keras.ReLU),
+	keras.Dense(32, keras.ReLU),
+	keras.Dense(10, keras.Softmax),
+))
+lab.Check(model.SetSeed(7))
+lab.Check(model.Compile(keras.CompileConfig{
+	Optimizer: keras.Adam(0.001),
+	Loss:      keras.LossSparseCategoricalCrossentropy,
+	Metrics:   []keras.Metric{keras.MetricAccuracy},
+}))
+train := lab.Must(lab.LoadData()).Train.Head(600)
+run := lab.Must(lab.Fit(model, train, keras.FitConfig{Epochs: 2, BatchSize: 64, ValidationSplit: 0.2, Verbose: 2}))
+fmt.Printf("Trained %d epochs on %d images\\n", len(run.History.Epochs), train.Len())`;
 
 let browser, context, page, profile;
+const testStart = Date.now();
 let broken = false; // a failed step skips the ones after it
+const results = []; // [name, 'ok' | 'FAIL' | 'skipped', seconds, message]
 const timings = {};
 const seen = {}; // what each step saw
+const pageErrors = [];
+const warnings = []; // glitches outside this project that the test works around
 
 function step(name, fn) {
   test(name, async (t) => {
-    if (broken) return t.skip('an earlier step failed');
+    if (broken) {
+      results.push([name, 'skipped', 0, 'an earlier step failed']);
+      return t.skip('an earlier step failed');
+    }
+    const t0 = Date.now();
     try {
       await fn(t);
+      results.push([name, 'ok', (Date.now() - t0) / 1000, '']);
     } catch (e) {
       broken = true;
-      await shot(`failed-${name.replace(/\W+/g, '-')}`).catch(() => {});
+      // The kernel builds every cell against this clone's working tree: Go files edited during the
+      // test make cells disagree (a run key Trained cannot find, a run trained again).
+      const dialog = await page.locator('.jp-Dialog').allInnerTexts().catch(() => []);
+      if (dialog.length) e.message += `\n(JupyterLab shows a dialog: ${dialog.join(' | ').replace(/\s+/g, ' ').slice(0, 300)})`;
+      const edited = goFilesChangedSince(testStart);
+      if (edited.length) e.message += `\n(Go files of the clone changed during the test: ${edited.join(', ')})`;
+      results.push([name, 'FAIL', (Date.now() - t0) / 1000, String(e.message).split('\n')[0] +
+        (dialog.length ? ` (dialog: ${dialog.join(' | ').replace(/\s+/g, ' ').slice(0, 120)})` : '') +
+        (edited.length ? ` (Go files changed during the test: ${edited.join(', ')})` : '')]);
+      await shot(`failed-${name.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => {});
       throw e;
     }
   });
+}
+
+// The clone's Go files (not under out/ or node_modules/) modified after time t (ms).
+function goFilesChangedSince(t) {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  const found = [];
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.') || e.name === 'out' || e.name === 'node_modules') continue;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.go$|^go\.(mod|sum)$/.test(e.name) && fs.statSync(p).mtimeMs > t) found.push(path.relative(root, p));
+    }
+  };
+  try { walk(root); } catch { /* best effort */ }
+  return found.slice(0, 10);
 }
 
 async function shot(name) {
@@ -51,17 +119,27 @@ async function kernelsIdle() {
   return ks.length > 0 && ks.every((k) => k.execution_state === 'idle');
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function waitKernelsIdle(what, ms = 90_000) {
+  const t0 = Date.now();
+  while (!(await kernelsIdle())) {
+    assert.ok(Date.now() - t0 < ms, `${what}: the kernel did not go idle in ${ms / 1000} s`);
+    await sleep(200);
+  }
+}
 
-// The cells in notebook order: type, prompt ("[3]:"), output text, images, tables.
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const PANEL = '.jp-NotebookPanel:not(.lm-mod-hidden)';
+
+// The cells of the notebook in view, in order: type, prompt ("[3]:"), source, output text,
+// images, tables, live chart areas.
 async function cells() {
-  return page.$$eval('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell', (els) =>
+  return page.$$eval(`${PANEL} .jp-Notebook .jp-Cell`, (els) =>
     els.map((el) => {
       const outs = [...el.querySelectorAll('.jp-OutputArea-output')];
       return {
         code: el.classList.contains('jp-CodeCell'),
         prompt: (el.querySelector('.jp-InputPrompt')?.textContent || '').trim(),
-        source: el.querySelector('.cm-content')?.innerText || '',
+        source: [...el.querySelectorAll('.jp-InputArea .cm-line')].map((l) => l.textContent).join('\n'),
         text: outs.map((o) => o.innerText).join('\n'),
         stderr: [...el.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]')].map((o) => o.innerText).join('\n'),
         errors: el.querySelectorAll('[data-mime-type="application/vnd.jupyter.error"]').length,
@@ -82,66 +160,37 @@ function count(prompt) {
   return m ? Number(m[1]) : null;
 }
 
-// Watches the live chart areas for the rest of the page's life: every distinct chart and status.
-async function watchLive() {
-  await page.evaluate(() => {
-    window.__live = { charts: [], statuses: [] };
-    const record = () => {
-      for (const el of document.querySelectorAll('.cifarlab-live')) {
-        const img = el.querySelector('img');
-        const st = el.querySelector('.cifarlab-live-status')?.textContent || '';
-        const L = window.__live;
-        if (img && !L.charts.includes(img.src)) L.charts.push(img.src);
-        if (st && !L.statuses.includes(st)) L.statuses.push(st);
-      }
-    };
-    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
-  });
-}
-
-async function liveSeen(reset) {
-  return page.evaluate((reset) => {
-    const L = window.__live;
-    const r = { charts: L.charts.length, statuses: [...L.statuses] };
+// What the page saw since the last reset, recorded by the script added in before(): every
+// distinct live chart and status line, and any "Jupyter news" question.
+// With save, the last live chart seen is written to $OUT/save (the PNG as the page got it).
+async function liveSeen(reset, save) {
+  const r = await page.evaluate((reset) => {
+    const L = window.__cifarlab;
+    const r = { charts: L.charts.length, statuses: [...L.statuses], last: L.charts.at(-1) || '' };
     if (reset) { L.charts = []; L.statuses = []; }
     return r;
   }, reset);
+  const m = /^data:image\/png;base64,(.*)$/.exec(r.last);
+  if (save && m) fs.writeFileSync(path.join(out, save), Buffer.from(m[1], 'base64'));
+  delete r.last;
+  return r;
 }
 
-async function menu(top, item) {
+async function menu(top, ...items) {
+  await closeListingGlitch(1);
   await page.click(`.lm-MenuBar-itemLabel:text-is("${top}")`);
-  await page.click(`.lm-Menu-itemLabel:text-is("${item}")`);
+  for (const item of items) await page.click(`.lm-Menu:visible .lm-Menu-itemLabel:text-is("${item}")`);
 }
 
-// Edit > Clear Outputs of All Cells (the execution counts go too), Run > Run All Cells, then waits
-// until every code cell has its count and the kernel is idle. Takes a screenshot while the live
-// chart is showing, when one shows.
-async function runAll(duringShot) {
-  await menu('Edit', 'Clear Outputs of All Cells');
-  const stale = (await cells()).filter((c) => c.code && count(c.prompt) !== null);
-  assert.equal(stale.length, 0, 'outputs not cleared');
-  const t0 = Date.now();
-  await menu('Run', 'Run All Cells');
-  let shotTaken = !duringShot;
-  for (;;) {
-    assert.ok(Date.now() - t0 < RUN_ALL_TIMEOUT, 'Run All did not finish in time');
-    if (!shotTaken && (await page.$('.cifarlab-live img'))) {
-      await page.locator('.cifarlab-live').first().scrollIntoViewIfNeeded().catch(() => {});
-      await shot(duringShot).catch(() => {});
-      shotTaken = true;
-    }
-    const cs = (await cells()).filter((c) => c.code);
-    if (cs.every((c) => count(c.prompt) !== null) && (await kernelsIdle())) break;
-    await sleep(100);
-  }
-  return (Date.now() - t0) / 1000;
-}
-
-async function shotOfCell(i, name) {
-  const cell = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').nth(i);
-  await cell.scrollIntoViewIfNeeded();
-  await sleep(200);
-  await shot(name);
+// Takes the screenshot `name` as soon as a live chart shows (it may show for a moment only: a
+// quick training replaces it with the final chart within a second), until stop() is called.
+// done() says whether it took it.
+function shotWhenLive(name, ms) {
+  const w = { active: true, taken: false };
+  page.waitForSelector(`${PANEL} .cifarlab-live img`, { state: 'attached', timeout: ms })
+    .then(() => (w.active ? shot(name).then(() => { w.taken = true; }) : null))
+    .catch(() => {});
+  return { stop: () => { w.active = false; }, done: () => w.taken };
 }
 
 function find(cs, needle) {
@@ -150,46 +199,115 @@ function find(cs, needle) {
   return i;
 }
 
-// The checks of one Run All: counts, no errors, decoded charts, the report as a table.
-function checkRun(cs) {
-  const code = cs.filter((c) => c.code);
-  assert.equal(code.length, 7, 'exercise2 has 7 code cells');
-  code.forEach((c, k) => {
-    assert.notEqual(count(c.prompt), null, `code cell ${k + 1} has no execution count (${c.prompt})`);
-    assert.equal(c.errors, 0, `code cell ${k + 1} shows an error: ${c.text.slice(0, 500)}`);
-    assert.doesNotMatch(c.stderr, /^(panic: |fatal error: |exit status \d|signal: |error|Error:)/m,
-      `code cell ${k + 1} failed: ${c.stderr.slice(0, 500)}`);
-    for (const img of c.images) assert.ok(img.ok, `code cell ${k + 1}: an image was not decoded`);
-  });
-  const train = cs[find(cs, 'lab.Train(exercise())')];
-  assert.equal(train.live, 0, 'the live chart area is still live after training');
-  assert.equal(train.images.length, 1, 'the training cell shows one chart (the final curves)');
-  const evalPlot = cs[find(cs, 'plots.ConfusionMatrix')];
-  assert.ok(evalPlot.images.filter((i) => i.ok && i.w > 200 && i.h > 200).length >= 2,
-    'the training curves and the confusion matrix are rendered');
-  const report = evalPlot.tables.find((t) => /precision/.test(t.head) && /recall/.test(t.head));
-  assert.ok(report, 'the classification report is rendered as a table');
-  assert.ok(report.rows >= 11, `the classification report has ${report.rows} rows`);
-  const acc = /Test accuracy: ([0-9.]+)/.exec(cs[find(cs, 'Test accuracy')].text);
-  assert.ok(acc, 'no test accuracy printed');
-  return { train: train.text, acc: Number(acc[1]) };
+async function shotOfCell(i, name) {
+  const cell = page.locator(`${PANEL} .jp-Notebook .jp-Cell`).nth(i);
+  await cell.scrollIntoViewIfNeeded();
+  await sleep(200);
+  await shot(name);
+}
+
+// A cell that failed: an error output, or a failure on stderr (compile errors, panics).
+function checkCellOK(c, what) {
+  assert.equal(c.errors, 0, `${what} shows an error: ${c.text.slice(0, 600)}`);
+  // GoNB's failures: "failed to run ... go build ...: exit status 1" (compile errors, shown
+  // above it in HTML), "Error: ..." then "exit status 1" (lab.Check), "panic: ...", "exit status 2".
+  assert.doesNotMatch(c.stderr, /^(panic: |fatal error: |signal: |error|Error:|ERROR|failed to run )|exit status \d+$/m,
+    `${what} failed: ${c.stderr.slice(0, 600)}`);
+  assert.doesNotMatch(c.text, /^(panic: |fatal error: )/m, `${what} panicked: ${c.text.slice(0, 600)}`);
+  for (const img of c.images) assert.ok(img.ok, `${what}: an image was not decoded`);
+}
+
+// Keras's epoch lines, as lab.Fit prints them with Verbose 2.
+function checkEpochLines(text, epochs, what) {
+  for (let e = 1; e <= epochs; e++) assert.match(text, new RegExp(`^Epoch ${e}/${epochs}$`, 'm'), `${what}: no "Epoch ${e}/${epochs}"`);
+  const lines = text.match(/^\d+\/\d+ - \S+ - \S+\/step - accuracy: [0-9.]+ - loss: [0-9.]+ - val_accuracy: [0-9.]+ - val_loss: [0-9.]+/gm) || [];
+  assert.equal(lines.length, epochs, `${what}: ${lines.length} epoch result lines, want ${epochs}:\n${text.slice(0, 800)}`);
 }
 
 function runs() {
-  // A run's folder is named after its 16-hex-digit key (predictions/ holds the saved predictions).
+  // A run's folder is named after its 16-hex-digit key (predictions/ holds saved predictions).
   return fs.readdirSync(runsDir).filter((d) => /^[0-9a-f]{16}$/.test(d) && fs.statSync(path.join(runsDir, d)).isDirectory()).sort();
 }
+const mtimes = () => runs().map((d) => `${d} ${fs.statSync(path.join(runsDir, d)).mtimeMs}`);
 
-// Replaces the Epochs line of the hyperparameter cell by typing into its editor.
-async function setEpochs(from, to) {
-  const line = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .cm-line', { hasText: `Epochs          = lab.Pick(50, ${from})` });
-  await line.click();
-  await page.keyboard.press('End');
-  await page.keyboard.press('Shift+Home');
-  await page.keyboard.insertText(`Epochs          = lab.Pick(50, ${to})       // upper bound; early stopping usually ends sooner`);
-  await page.keyboard.press('Escape');
-  const cs = await cells();
-  assert.match(cs[find(cs, 'Epochs          =')].source, new RegExp(`Epochs += lab\\.Pick\\(50, ${to}\\)`));
+// Edit > Clear Outputs of All Cells, Run > Run All Cells, then waits until every code cell has
+// its execution count and the kernel is idle. Takes the screenshot `duringShot` while the live
+// chart shows, when it shows.
+async function runAll(duringShot) {
+  await menu('Edit', 'Clear Outputs of All Cells');
+  const stale = (await cells()).filter((c) => c.code && (count(c.prompt) !== null || c.text));
+  assert.equal(stale.length, 0, 'outputs not cleared');
+  const t0 = Date.now();
+  const liveShot = duringShot ? shotWhenLive(duringShot, RUN_TIMEOUT) : null;
+  await menu('Run', 'Run All Cells');
+  for (;;) {
+    assert.ok(Date.now() - t0 < RUN_TIMEOUT, 'Run All did not finish in time');
+    const cs = (await cells()).filter((c) => c.code);
+    if (cs.every((c) => count(c.prompt) !== null) && (await kernelsIdle())) break;
+    await sleep(100);
+  }
+  if (liveShot) {
+    liveShot.stop();
+    seen[`${duringShot}.png`] = liveShot.done();
+  }
+  return (Date.now() - t0) / 1000;
+}
+
+// The checks of one Run All of exercise2.ipynb: every cell ran without an error, the charts and
+// the report are there, the test accuracy is printed.
+function checkExercise(cs) {
+  const code = cs.filter((c) => c.code);
+  assert.equal(code.length, 6, 'exercise2 has 6 code cells');
+  code.forEach((c, k) => {
+    assert.notEqual(count(c.prompt), null, `code cell ${k + 1} has no execution count (${c.prompt})`);
+    checkCellOK(c, `code cell ${k + 1}`);
+  });
+  const train = cs[find(cs, 'lab.Fit(newModel()')];
+  assert.equal(train.live, 0, 'the live chart area is still live after training');
+  assert.equal(train.images.length, 1, 'the training cell shows one chart (the final curves)');
+  assert.match(train.text, /^Trained \d+ epochs; best epoch/m);
+  const evalCell = cs[find(cs, 'Test accuracy')];
+  const acc = /^Test accuracy: ([0-9.]+)$/m.exec(evalCell.text);
+  assert.ok(acc, `the evaluation cell printed no test accuracy: ${evalCell.text.slice(0, 300)}`);
+  const plotCell = cs[find(cs, 'plots.ConfusionMatrix')];
+  assert.ok(plotCell.images.filter((i) => i.ok && i.w > 200 && i.h > 200).length >= 2,
+    'the training curves and the confusion matrix are rendered');
+  const report = plotCell.tables.find((t) => /precision/.test(t.head) && /recall/.test(t.head));
+  assert.ok(report, 'the classification report is rendered as a table');
+  assert.ok(report.rows >= 11, `the classification report has ${report.rows} rows`);
+  return { train: train.text, acc: Number(acc[1]), summary: cs[find(cs, 'newModel().Summary()')].text };
+}
+
+// Ctrl-S; a new notebook's first save asks for a name (JupyterLab's "Rename file" dialog).
+async function save(name) {
+  await page.keyboard.press('Control+s');
+  const dialog = page.locator('.jp-Dialog');
+  if (name && (await dialog.waitFor({ timeout: 5000 }).then(() => true, () => false))) {
+    const input = dialog.locator('input[type="text"]');
+    await input.fill(name);
+    await shot('new-notebook-save-as');
+    await dialog.locator('.jp-mod-accept').click();
+    await dialog.waitFor({ state: 'detached' });
+  }
+  const t0 = Date.now();
+  while ((await page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current.jp-mod-dirty').count()) > 0) {
+    assert.ok(Date.now() - t0 < 20_000, 'the notebook was not saved');
+    await sleep(100);
+  }
+  if (name) await closeListingGlitch(2000);
+  await sleep(500);
+}
+
+// jupyter_server's folder listing races a rename (a file listed, then renamed before it is read,
+// makes the whole listing a 404), and JupyterLab then says: Directory not found: "". An upstream
+// glitch, not this project's: noted in the summary, closed as a student would close it.
+async function closeListingGlitch(ms) {
+  const glitch = page.locator('.jp-Dialog', { hasText: 'Directory not found' });
+  if (!(await glitch.waitFor({ timeout: ms }).then(() => true, () => false))) return;
+  warnings.push('JupyterLab showed "Directory not found" after the rename on first save (jupyter_server listed the folder during the rename); closed');
+  await shot('directory-not-found');
+  await glitch.locator('.jp-mod-accept, .jp-mod-reject').first().click();
+  await glitch.waitFor({ state: 'detached' });
 }
 
 before(async () => {
@@ -197,53 +315,151 @@ before(async () => {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--disable-crash-reporter', '--disable-breakpad'],
     viewport: { width: 1280, height: 1000 },
+    acceptDownloads: true,
+  });
+  // In every page from its start: the live chart areas (every distinct chart and status line)
+  // and any news question, for the page's whole life.
+  await context.addInitScript(() => {
+    window.__cifarlab = { charts: [], statuses: [], news: [] };
+    const record = () => {
+      const L = window.__cifarlab;
+      for (const el of document.querySelectorAll('.cifarlab-live')) {
+        const img = el.querySelector('img');
+        const st = el.querySelector('.cifarlab-live-status')?.textContent || '';
+        if (img && !L.charts.includes(img.src)) L.charts.push(img.src);
+        if (st && !L.statuses.includes(st)) L.statuses.push(st);
+      }
+      const t = document.body?.innerText || '';
+      const m = /[^\n]*Jupyter news[^\n]*/.exec(t);
+      if (m && !L.news.includes(m[0])) L.news.push(m[0]);
+    };
+    new MutationObserver(record).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
   });
   page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(30_000);
+  page.on('pageerror', (e) => pageErrors.push(String(e.message).slice(0, 300)));
 });
 
 after(async () => {
-  fs.writeFileSync(path.join(out, 'timings.json'), JSON.stringify({ timings, seen }, null, 1) + '\n');
+  fs.writeFileSync(path.join(out, 'timings.json'), JSON.stringify({ timings, seen, pageErrors, warnings, results }, null, 1) + '\n');
   await context?.close().catch(() => {});
-  fs.rmSync(profile, { recursive: true, force: true });
+  if (!process.env.CHROMIUM_PROFILE) fs.rmSync(profile, { recursive: true, force: true });
+  const w = Math.max(...results.map((r) => r[0].length));
+  console.log('\nbrowser test steps:');
+  for (const [name, st, s, msg] of results) {
+    console.log(`  ${st.padEnd(7)} ${name.padEnd(w)} ${s.toFixed(1).padStart(6)} s${msg ? `  ${msg}` : ''}`);
+  }
+  for (const w of warnings) console.log(`  warning: ${w}`);
+  fs.writeFileSync(path.join(out, 'result'), results.every((r) => r[1] === 'ok') ? 'pass\n' : 'fail\n');
 });
 
-step('open exercise2.ipynb in JupyterLab, kernel gonb idle', async () => {
-  await page.goto(`${base}/lab/tree/${NB}?token=${token}`);
-  await page.waitForSelector('.jp-NotebookPanel .jp-Notebook .jp-Cell', { timeout: 60_000 });
+step('JupyterLab opens on the Launcher, kernel tile "Go (gonb)", no news question', async () => {
+  await page.goto(`${base}/lab?token=${token}`);
+  await page.waitForSelector('.jp-LauncherCard[data-category="Notebook"][title="Go (gonb)"]', { timeout: 60_000 });
+  await sleep(2000); // the news question, where it comes, comes right after the start
+  await shot('launcher');
+  const news = await page.evaluate(() => window.__cifarlab.news);
+  assert.deepEqual(news, [], 'a news question appeared');
+});
+
+step('new notebook from the Launcher: a three-layer keras model trained with lab.Fit', async () => {
+  const before = runs();
+  await page.click('.jp-LauncherCard[data-category="Notebook"][title="Go (gonb)"]');
+  await page.waitForSelector(`${PANEL} .jp-CodeCell .cm-content`, { timeout: 60_000 });
   const t0 = Date.now();
-  while (!(await kernelsIdle())) {
-    assert.ok(Date.now() - t0 < 60_000, 'the gonb kernel did not start');
+  let sessions;
+  for (;;) {
+    sessions = await (await api('/api/sessions')).json();
+    if (sessions.length === 1 && sessions[0].kernel?.execution_state === 'idle') break;
+    assert.ok(Date.now() - t0 < 60_000, `the new notebook's kernel did not start: ${JSON.stringify(sessions)}`);
     await sleep(200);
   }
-  const sessions = await (await api('/api/sessions')).json();
-  assert.equal(sessions[0]?.kernel?.name, 'gonb');
-  await watchLive();
+  assert.equal(sessions[0].kernel.name, 'gonb');
+  assert.match(sessions[0].path, /^Untitled\d*\.ipynb$/);
+  await page.click(`${PANEL} .jp-CodeCell .cm-content`);
+  // Typed as one paste: key by key, the editor would close brackets and indent by itself.
+  await page.keyboard.insertText(NEW_CELL);
+  let cs = await cells();
+  assert.equal(cs[0].source.trim(), NEW_CELL.trim(), 'the cell holds what was typed');
+  await shot('new-notebook-typed');
+  await liveSeen(true);
+  const t1 = Date.now();
+  const liveShot = shotWhenLive('new-notebook-training', RUN_TIMEOUT);
+  await page.keyboard.press('Shift+Enter');
+  for (;;) {
+    assert.ok(Date.now() - t1 < RUN_TIMEOUT, 'the cell did not finish in time');
+    cs = await cells();
+    if (count(cs[0].prompt) !== null && (await kernelsIdle())) break;
+    await sleep(100);
+  }
+  timings.new_notebook_cell_s = (Date.now() - t1) / 1000;
+  liveShot.stop();
+  seen['new-notebook-training.png'] = liveShot.done();
+  const c = cs[0];
+  checkCellOK(c, 'the new notebook\'s cell');
+  checkEpochLines(c.text, 2, 'the new notebook\'s cell');
+  assert.doesNotMatch(c.text, /loaded run/, 'the new model was trained, not loaded');
+  assert.match(c.text, /^Trained 2 epochs on 600 images$/m);
+  const live = await liveSeen(true, 'new-notebook-live-chart.png');
+  seen.new_notebook = { live, text: c.text };
+  assert.ok(live.charts >= 1, 'no live chart (an image in the output area) while training');
+  assert.ok(live.statuses.some((s) => /^Epoch 1\/2 · /.test(s)), `live statuses: ${live.statuses}`);
+  assert.equal(c.live, 0, 'the live area is still live after training');
+  assert.equal(c.images.length, 1, 'the final chart (one PNG) is in the output');
+  assert.ok(c.images[0].ok && c.images[0].w > 200, 'the final chart is decoded');
+  assert.equal(runs().length, before.length + 1, 'one new memoized run');
+  await shot('new-notebook-trained');
+  await save(NEW_NB);
+  const saved = JSON.parse(fs.readFileSync(path.join(work, NEW_NB), 'utf8'));
+  assert.equal(saved.metadata.kernelspec.name, 'gonb');
+  const outs = saved.cells[0].outputs;
+  assert.ok(outs.some((o) => o.output_type === 'display_data' && o.data['image/png']), 'the saved cell holds the final PNG');
+  assert.ok(!outs.some((o) => o.data?.['text/html']), 'the saved cell holds no live HTML');
+  // File > Close and Shut Down Notebook…: the kernel goes.
+  await menu('File', 'Close and Shut Down Notebook…');
+  await page.locator('.jp-Dialog .jp-mod-accept').click();
+  const t2 = Date.now();
+  while ((await (await api('/api/kernels')).json()).length > 0) {
+    assert.ok(Date.now() - t2 < 20_000, 'the new notebook\'s kernel was not shut down');
+    await sleep(200);
+  }
 });
 
-step('Run All: every cell ran, no errors, charts decoded, report table, live chart changed', async () => {
-  timings.run_all_first_s = await runAll('during-training');
+step('open exercise2.ipynb from the file browser, kernel gonb idle', async () => {
+  await page.dblclick(`.jp-DirListing-item[title*="${NB}"], .jp-DirListing-item:has-text("${NB}")`);
+  await page.waitForSelector(`${PANEL} .jp-CodeCell .cm-content`, { timeout: 60_000 });
+  await waitKernelsIdle('exercise2.ipynb', 60_000);
+  const sessions = await (await api('/api/sessions')).json();
+  assert.equal(sessions.length, 1);
+  assert.equal(sessions[0].path, NB);
+  assert.equal(sessions[0].kernel.name, 'gonb');
+  assert.equal((await cells()).filter((c) => c.code).length, 6);
+});
+
+step('exercise2 Run All: every cell ran, it trained, live chart, test accuracy', async () => {
+  const before = runs();
+  await liveSeen(true);
+  timings.run_all_first_s = await runAll('exercise2-training');
   const cs = await cells();
-  seen.first = checkRun(cs);
-  assert.match(seen.first.train, /Epoch 3\/3/);
+  seen.first = checkExercise(cs);
+  checkEpochLines(seen.first.train, 3, 'the training cell');
   assert.doesNotMatch(seen.first.train, /loaded run/, 'the first run trained');
-  const live = await liveSeen(true);
+  const live = await liveSeen(true, 'exercise2-live-chart.png');
   seen.first.live = live;
   assert.ok(live.charts >= 2, `the live chart changed ${live.charts} time(s) during training, want >= 2`);
   assert.ok(live.statuses.some((s) => /^Epoch 1\/3 .* left$/.test(s)), `statuses: ${live.statuses}`);
-  assert.equal(runs().length, 1, 'one training run memoized');
-  await shotOfCell(0, 'before-top');
-  await shotOfCell(find(cs, 'lab.Train(exercise())'), 'before-training');
-  await shotOfCell(find(cs, 'plots.ConfusionMatrix'), 'before-evaluation');
+  assert.equal(runs().length, before.length + 1, 'one new memoized run');
+  await shotOfCell(find(cs, 'lab.Fit(newModel()'), 'exercise2-trained');
+  await shotOfCell(find(cs, 'plots.ConfusionMatrix'), 'exercise2-evaluation');
 });
 
-step('warm cell: the model summary cell again (kernel warm, build cached)', async () => {
+step('warm cell: the model summary cell again (Ctrl-Enter), three times', async () => {
   const cs = await cells();
-  const i = find(cs, 'exercise().NewModel()');
-  const cell = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').nth(i);
+  const i = find(cs, 'newModel().Summary()');
+  const cell = page.locator(`${PANEL} .jp-Notebook .jp-Cell`).nth(i);
   const times = [];
   for (let k = 0; k < 3; k++) {
     const prev = count((await cells())[i].prompt);
@@ -259,72 +475,104 @@ step('warm cell: the model summary cell again (kernel warm, build cached)', asyn
     times.push((Date.now() - t0) / 1000);
   }
   timings.warm_summary_cell_s = times;
-  while (!(await kernelsIdle())) await sleep(100);
+  await waitKernelsIdle('the summary cell');
 });
 
-step('PDF: save, export as WebPDF through JupyterLab, pdftotext', async () => {
-  await page.keyboard.press('Control+s');
-  await sleep(1500);
-  const saved = JSON.parse(fs.readFileSync(path.join(out, 'work', NB), 'utf8'));
-  const trainCell = saved.cells.find((c) => c.source.join('').includes('lab.Train(exercise())'));
-  const displays = trainCell.outputs.filter((o) => o.output_type === 'display_data');
-  assert.equal(displays.length, 1, 'the saved training cell holds one chart');
-  assert.ok(displays[0].data['image/png'], 'the saved chart is a PNG');
-  assert.ok(!displays[0].data['text/html'], 'the saved chart is not the live HTML');
+step('edit the model cell: the first Dense(256, ELU) becomes Dense(128, ELU)', async () => {
+  const line = page.locator(`${PANEL} .cm-line`, { hasText: 'keras.Dense(256, keras.ELU)' }).first();
+  await line.scrollIntoViewIfNeeded();
+  // Double-click the number to select it, type the new one.
+  await line.locator('span', { hasText: /^256$/ }).dblclick();
+  await page.keyboard.type('128');
+  await page.keyboard.press('Escape');
+  const cs = await cells();
+  const src = cs[find(cs, 'func newModel()')].source;
+  assert.equal((src.match(/keras\.Dense\(128, keras\.ELU\)/g) || []).length, 1, `model cell after the edit:\n${src}`);
+  assert.equal((src.match(/keras\.Dense\(256, keras\.ELU\)/g) || []).length, 3, `model cell after the edit:\n${src}`);
+  assert.match(src, /keras\.Flatten\(\),\n\s*keras\.Dense\(128, keras\.ELU\)\.WithInitializer\(keras\.HeNormal\),\n/);
+  await shotOfCell(find(cs, 'func newModel()'), 'exercise2-edited');
+});
+
+step('Run All after the edit: only the training retrained (one new run), later cells fine', async () => {
+  const before = runs();
+  timings.run_all_after_edit_s = await runAll('exercise2-training-after-edit');
+  const cs = await cells();
+  seen.edited = checkExercise(cs);
+  checkEpochLines(seen.edited.train, 3, 'the training cell');
+  assert.doesNotMatch(seen.edited.train, /loaded run/, 'the edited model was trained');
+  assert.match(seen.edited.summary, /\(None, 128\)/, 'the summary shows the 128-unit layer');
+  const live = await liveSeen(true, 'exercise2-live-chart-after-edit.png');
+  assert.ok(live.charts >= 2 && live.statuses.some((s) => s.startsWith('Epoch 3/3')), `live: ${JSON.stringify(live)}`);
+  const now = runs();
+  assert.equal(now.length, before.length + 1, `want exactly one new run folder: before ${before}, now ${now}`);
+  assert.ok(before.every((d) => now.includes(d)), 'no run folder went away');
+  seen.edited.newRun = now.filter((d) => !before.includes(d));
+  await shotOfCell(find(cs, 'lab.Fit(newModel()'), 'exercise2-retrained');
+  await shotOfCell(find(cs, 'Test accuracy'), 'exercise2-evaluation-after-edit');
+});
+
+step('Run All unchanged: the training cell loads the run, nothing retrained', async () => {
+  const before = mtimes();
+  timings.run_all_unchanged_s = await runAll(null);
+  const cs = await cells();
+  const again = checkExercise(cs);
+  assert.match(again.train, new RegExp(`^loaded run ${seen.edited.newRun[0]} from `, 'm'), `the edited run was loaded:\n${again.train.slice(0, 400)}`);
+  checkEpochLines(again.train, 3, 'the loaded run\'s epoch lines');
+  assert.equal(again.acc, seen.edited.acc, 'the loaded run gives the edited run\'s test accuracy');
+  assert.equal((await liveSeen(true)).charts, 0, 'no live chart for a loaded run');
+  assert.deepEqual(mtimes(), before, 'no new or rewritten run folder');
+  await shotOfCell(find(cs, 'lab.Fit(newModel()'), 'exercise2-loaded');
+});
+
+step('File > Save and Export Notebook As > PDF: menu without Qt, the download, pdftotext', async () => {
+  await page.click('.lm-MenuBar-itemLabel:text-is("File")');
+  await page.click('.lm-Menu:visible .lm-Menu-itemLabel:text-is("Save and Export Notebook As")');
+  const sub = page.locator('.lm-Menu:visible').nth(1);
+  await sub.waitFor();
+  const labels = (await sub.locator('.lm-Menu-itemLabel').allInnerTexts()).map((s) => s.trim()).filter(Boolean);
+  seen.export_menu = labels;
+  assert.ok(labels.includes('PDF'), `the export menu: ${labels}`);
+  assert.ok(!labels.some((l) => /qt/i.test(l)), `the export menu lists a Qt export: ${labels}`);
+  await shot('export-menu');
   const t0 = Date.now();
-  const r = await api(`/nbconvert/webpdf/${NB}?download=true`);
-  const pdf = Buffer.from(await r.arrayBuffer());
-  timings.webpdf_export_s = (Date.now() - t0) / 1000;
-  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  const download = new Promise((resolve) => {
+    page.once('download', resolve);
+    context.once('page', (p) => p.once('download', resolve)); // where it opens in a new tab
+  });
+  await sub.locator('.lm-Menu-itemLabel:text-is("PDF")').click();
+  let timer;
+  const d = await Promise.race([download, new Promise((r) => { timer = setTimeout(() => r(null), 180_000); })]);
+  clearTimeout(timer);
+  assert.ok(d, 'no download within 180 s');
   const file = path.join(out, 'exercise2.pdf');
-  fs.writeFileSync(file, pdf);
+  await d.saveAs(file);
+  timings.pdf_export_s = (Date.now() - t0) / 1000;
+  assert.match(d.url(), /\/nbconvert\/pdf\/exercise2\.ipynb\?download=true$/);
+  assert.equal(d.suggestedFilename(), 'exercise2.pdf');
+  const pdf = fs.readFileSync(file);
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
   const text = execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-']).toString().replace(/\s+/g, ' ');
-  // The end of the first cell's long line is there only when long lines wrap (print CSS).
-  for (const s of ['Exercise 2', 'Hyperparameters', 'Training', 'Test accuracy', 'precision', 'Trained 3 epochs',
-    'go get github.com/cifarlab/cifarlab/...@v0.0.0-00010101000000-000000000000']) {
+  // best.ValLoss) ends the training cell's longest line: there only when long lines wrap.
+  for (const s of ['Exercise 2', 'keras.Sequential', 'Dense', 'keras.Dense(128, keras.ELU)', 'keras.Dense(256, keras.ELU)',
+    'Test accuracy', 'loaded run', 'precision', 'best.ValLoss)']) {
     assert.ok(text.includes(s), `the PDF has no ${JSON.stringify(s)}`);
   }
   const images = execFileSync('pdfimages', ['-list', file]).toString().trim().split('\n').length - 2;
   assert.ok(images >= 3, `the PDF has ${images} images, want the final training curves, the curves and the confusion matrix`);
   seen.pdf = { bytes: pdf.length, images };
+  // The export saved the notebook first: the edit and a plain PNG chart are on disk.
+  const saved = JSON.parse(fs.readFileSync(path.join(work, NB), 'utf8'));
+  const src = (needle) => saved.cells.find((c) => c.source.join('').includes(needle));
+  assert.match(src('func newModel()').source.join(''), /keras\.Dense\(128, keras\.ELU\)/);
+  const displays = src('lab.Fit(newModel()').outputs.filter((o) => o.output_type === 'display_data');
+  assert.equal(displays.length, 1, 'the saved training cell holds one chart');
+  assert.ok(displays[0].data['image/png'] && !displays[0].data['text/html'], 'the saved chart is a PNG, not the live HTML');
+  await shot('after-export');
 });
 
-step('edit Epochs 3 -> 4 and Run All: retrained with 4 epochs, live chart again', async () => {
-  await setEpochs(3, 4);
-  await shotOfCell(find(await cells(), 'Epochs          ='), 'after-edit');
-  timings.run_all_after_edit_s = await runAll('during-training-after-edit');
-  const cs = await cells();
-  seen.edited = checkRun(cs);
-  assert.match(seen.edited.train, /Epoch 4\/4/);
-  assert.match(seen.edited.train, /Trained 4 epochs/);
-  assert.doesNotMatch(seen.edited.train, /loaded run/, 'the changed run was trained');
-  assert.match(cs[find(cs, 'Test accuracy')].text, /this run: 4 epochs/);
-  const live = await liveSeen(true);
-  assert.ok(live.charts >= 2 && live.statuses.some((s) => s.startsWith('Epoch 4/4')), `live: ${JSON.stringify(live)}`);
-  assert.equal(runs().length, 2, 'two training runs memoized (the evaluation cells loaded the new one)');
-  await shotOfCell(find(cs, 'lab.Train(exercise())'), 'after-training');
-  await shotOfCell(find(cs, 'plots.ConfusionMatrix'), 'after-evaluation');
-});
-
-step('Epochs back to 3 and Run All: every training loaded from the memo, same results', async () => {
-  const before = runs().map((d) => fs.statSync(path.join(runsDir, d)).mtimeMs);
-  await setEpochs(4, 3);
-  timings.run_all_memoized_s = await runAll(null);
-  const cs = await cells();
-  const again = checkRun(cs);
-  assert.match(again.train, /loaded run [0-9a-f]+ from /, 'the unchanged run was loaded');
-  assert.match(again.train, /Trained 3 epochs/);
-  assert.equal(again.acc, seen.first.acc, 'the loaded run gives the first run\'s test accuracy');
-  assert.equal((await liveSeen(true)).charts, 0, 'no live chart for a loaded run');
-  assert.deepEqual(runs().map((d) => fs.statSync(path.join(runsDir, d)).mtimeMs), before, 'nothing retrained');
-  await shotOfCell(find(cs, 'lab.Train(exercise())'), 'memoized-training');
-});
-
-step('Run All again, nothing changed: cached builds, every training loaded', async () => {
-  timings.run_all_unchanged_s = await runAll(null);
-  const again = checkRun(await cells());
-  assert.match(again.train, /loaded run [0-9a-f]+ from /);
-  assert.equal(again.acc, seen.first.acc);
-  assert.equal(runs().length, 2, 'nothing retrained');
-  console.log(`timings: ${JSON.stringify(timings)}`);
+step('no news question at any time', async () => {
+  const news = await page.evaluate(() => window.__cifarlab.news);
+  assert.deepEqual(news, [], 'a news question appeared');
+  assert.equal(await page.locator('text=/official Jupyter news/').count(), 0);
+  seen.page_errors = pageErrors.length;
 });
