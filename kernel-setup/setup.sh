@@ -476,12 +476,31 @@ pip_cmd() { # a python3 with pip (any: pip download installs nothing); the venv'
   return 1
 }
 
+# pjrt_intact: the installed plugin is the file that was unpacked from the pinned wheel: its size
+# and SHA-256 are those in its manifest (PLUGIN.manifest, written at the install; the backend
+# checks the same before it loads the plugin). A truncated or changed file is not.
+pjrt_intact() {
+  local m="$PJRT_PLUGIN.manifest" size sum
+  [ -f "$PJRT_PLUGIN" ] && [ -f "$m" ] || return 1
+  size=$(awk '$1 == "size" { print $2 }' "$m")
+  sum=$(awk '$1 == "sha256" { print $2 }' "$m")
+  [ -n "$size" ] && [ -n "$sum" ] && [ "$(stat -c %s "$PJRT_PLUGIN")" = "$size" ] &&
+    [ "$(sha256sum "$PJRT_PLUGIN" | cut -d' ' -f1)" = "$sum" ]
+}
+
 step_pjrt() {
   local want
   want=$(pjrt_stamp)
   if [ -f "$PJRT_PLUGIN" ] && [ "$(cat "$PJRT_PLUGIN.stamp" 2>/dev/null)" = "$want" ]; then
-    ok "XLA PJRT CPU plugin ($(grep -v '^#' "$PJRT_REQ" | cut -d' ' -f1)): $PJRT_PLUGIN"
-    return 0
+    if pjrt_intact; then
+      ok "XLA PJRT CPU plugin ($(grep -v '^#' "$PJRT_REQ" | cut -d' ' -f1)): $PJRT_PLUGIN"
+      return 0
+    fi
+    if [ "$MODE" = check ]; then
+      missing "XLA's PJRT CPU plugin $PJRT_PLUGIN is damaged or changed (its size or SHA-256 is not the installed one's): run kernel-setup/setup.sh to install it again"
+      return 0
+    fi
+    info "XLA's PJRT CPU plugin $PJRT_PLUGIN is damaged or changed (its size or SHA-256 is not the installed one's, or it has no manifest): installing it again"
   fi
   if [ "$MODE" = check ]; then
     info "XLA's PJRT CPU plugin is not installed at $PJRT_PLUGIN: training runs on the pure-Go backend (run kernel-setup/setup.sh for XLA)"
@@ -515,12 +534,20 @@ with zipfile.ZipFile(wheels[0]) as z:
     names = [n for n in z.namelist() if n.endswith("pjrt_c_api_cpu_plugin.so")]
     if len(names) != 1:
         sys.exit(f"{wheels[0]}: expected one pjrt_c_api_cpu_plugin.so, found {names}")
-    part = dest + ".part"
+    import hashlib
+    part, h, size = dest + ".part", hashlib.sha256(), 0
     with z.open(names[0]) as src, open(part, "wb") as out:
         while chunk := src.read(1 << 20):
             out.write(chunk)
+            h.update(chunk)
+            size += len(chunk)
     os.chmod(part, 0o755)
+    # The manifest the backend checks the plugin against before loading it (and pjrt_intact).
+    with open(dest + ".manifest.part", "w") as m:
+        m.write("# cifarlab: the PJRT plugin as unpacked from the pinned wheel (kernel-setup/setup.sh)\n")
+        m.write(f"size {size}\nsha256 {h.hexdigest()}\n")
     os.replace(part, dest)
+    os.replace(dest + ".manifest.part", dest + ".manifest")
 PY
   then
     echo "$want" > "$PJRT_PLUGIN.stamp"
