@@ -536,18 +536,28 @@ with zipfile.ZipFile(wheels[0]) as z:
         sys.exit(f"{wheels[0]}: expected one pjrt_c_api_cpu_plugin.so, found {names}")
     import hashlib
     part, h, size = dest + ".part", hashlib.sha256(), 0
-    with z.open(names[0]) as src, open(part, "wb") as out:
-        while chunk := src.read(1 << 20):
-            out.write(chunk)
-            h.update(chunk)
-            size += len(chunk)
-    os.chmod(part, 0o755)
-    # The manifest the backend checks the plugin against before loading it (and pjrt_intact).
-    with open(dest + ".manifest.part", "w") as m:
-        m.write("# cifarlab: the PJRT plugin as unpacked from the pinned wheel (kernel-setup/setup.sh)\n")
-        m.write(f"size {size}\nsha256 {h.hexdigest()}\n")
-    os.replace(part, dest)
-    os.replace(dest + ".manifest.part", dest + ".manifest")
+    try:
+        with z.open(names[0]) as src, open(part, "wb") as out:
+            while chunk := src.read(1 << 20):
+                out.write(chunk)
+                h.update(chunk)
+                size += len(chunk)
+        os.chmod(part, 0o755)
+        # The manifest the backend checks the plugin against before loading it (and pjrt_intact).
+        with open(dest + ".manifest.part", "w") as m:
+            m.write("# cifarlab: the PJRT plugin as unpacked from the pinned wheel (kernel-setup/setup.sh)\n")
+            m.write(f"size {size}\nsha256 {h.hexdigest()}\n")
+        # A cell that starts in between finds no manifest (an ELF check) rather than the old one.
+        for stale in (dest + ".manifest", dest + ".verified"):
+            if os.path.exists(stale):
+                os.remove(stale)
+        os.replace(part, dest)
+        os.replace(dest + ".manifest.part", dest + ".manifest")
+    except BaseException:
+        for leftover in (part, dest + ".manifest.part"):
+            if os.path.exists(leftover):
+                os.remove(leftover)  # a full disk leaves no 200 MB behind
+        raise
 PY
   then
     echo "$want" > "$PJRT_PLUGIN.stamp"
@@ -580,7 +590,11 @@ PATH='$KERNEL_DIR/bin':'$BIN':'$goroot/bin':"\$PATH"
 GOEXPERIMENT=\${GOEXPERIMENT:-simd}
 GOFLAGS="-ldflags=-w\${GOFLAGS:+ \$GOFLAGS}"
 export PATH GOEXPERIMENT GOFLAGS
-exec '$BIN/gonb' "\$@" -go_work='$REPO'
+if [ -f '$REPO/go.mod' ]; then
+  exec '$BIN/gonb' "\$@" -go_work='$REPO'
+fi
+echo "cifarlab: the clone $REPO that this kernel was set up from is gone: notebooks cannot import cifarlab (run kernel-setup/setup.sh in a clone)" >&2
+exec '$BIN/gonb' "\$@"
 EOF
 }
 
@@ -602,6 +616,11 @@ go_shim_text() {
 # (the workspace's clone answers for it), so that its dependencies come at the versions it pins.
 if [ "\$1" = get ] && [ -f go.work ] && [ -f go.mod ] && ! grep -q 'github.com/cifarlab/cifarlab v' go.mod; then
   '$goroot/bin/go' mod edit -require=github.com/cifarlab/cifarlab@v0.0.0-00010101000000-000000000000 || exit
+fi
+# Without a workspace (the clone is gone), an import of cifarlab would only get the module proxy's
+# 403 or 404: say what is missing first.
+if [ "\$1" = get ] && [ ! -f go.work ] && grep -qs '"github.com/cifarlab/cifarlab' ./*.go; then
+  echo "cifarlab: this kernel has no clone of cifarlab to build notebooks against ('$REPO' is gone; cifarlab is not on the module proxy): run kernel-setup/setup.sh in a clone of cifarlab, then restart the kernel" >&2
 fi
 exec '$goroot/bin/go' "\$@"
 EOF
