@@ -22,6 +22,8 @@ fi
 # in place). The keras tests train on XLA with that plugin (package backend starts it) and compare
 # it with the Go backend.
 kernel-setup/setup.sh
+# JupyterLab's export menu (PDF through WebPDF, no Qt items) and settings, over REST (~15 s).
+kernel-setup/jupyter-test.sh
 # GoMLX's pure-Go backend with its SIMD matrix products (amd64), as labs.sh and the kernel use it.
 export GOEXPERIMENT=${GOEXPERIMENT:-simd}
 # In CI a missing plugin is a failure, not a skip: the cross-backend tests must run.

@@ -22,15 +22,15 @@ import (
 	"github.com/gomlx/compute/gobackend"
 )
 
-// BackendEnv is the environment variable GoMLX uses to choose a backend: "xla" (XLA on the CPU,
-// with the PJRT plugin that kernel-setup/setup.sh installs), "xla:cuda" or "xla:/abs/plugin.so"
-// (XLA with another PJRT plugin), "go" or "go:<config>" (GoMLX's pure-Go backend). Unset, XLA runs
-// when its CPU plugin is installed, the pure-Go backend otherwise.
-const BackendEnv = "GOMLX_BACKEND"
+// Env (GOMLX_BACKEND) is the environment variable GoMLX uses to choose a backend: "xla" (XLA on
+// the CPU, with the PJRT plugin that kernel-setup/setup.sh installs), "xla:cuda" or
+// "xla:/abs/plugin.so" (XLA with another PJRT plugin), "go" or "go:<config>" (GoMLX's pure-Go
+// backend). Unset, XLA runs when its CPU plugin is installed, the pure-Go backend otherwise.
+const Env = "GOMLX_BACKEND"
 
-// PJRTPluginEnv names the PJRT CPU plugin (an absolute path to its .so) that the XLA backend
+// EnvPJRTPlugin names the PJRT CPU plugin (an absolute path to its .so) that the XLA backend
 // loads, instead of the one in [DefaultPJRTPluginPath].
-const PJRTPluginEnv = "CIFARLAB_PJRT_PLUGIN"
+const EnvPJRTPlugin = "CIFARLAB_PJRT_PLUGIN"
 
 // pjrtPluginFile is the plugin's file name: go-xla names a plugin after its file,
 // pjrt_c_api_<name>_plugin.so, and a plugin named "cpu" gets the CPU's shared buffers.
@@ -55,15 +55,15 @@ func DefaultPJRTPluginPath() string {
 // set, else [DefaultPJRTPluginPath]. The error says why there is none (not installed, not an
 // absolute path, not a file), in words a user can act on.
 func PJRTPluginPath() (string, error) {
-	path, from := os.Getenv(PJRTPluginEnv), PJRTPluginEnv
+	path, from := os.Getenv(EnvPJRTPlugin), EnvPJRTPlugin
 	if path == "" {
 		path, from = DefaultPJRTPluginPath(), "the default location"
 		if path == "" {
-			return "", errors.New("no home folder to find XLA's PJRT CPU plugin in (set " + PJRTPluginEnv + ")")
+			return "", errors.New("no home folder to find XLA's PJRT CPU plugin in (set " + EnvPJRTPlugin + ")")
 		}
 	}
 	if !filepath.IsAbs(path) {
-		return "", fmt.Errorf("%s=%q is not an absolute path", PJRTPluginEnv, path)
+		return "", fmt.Errorf("%s=%q is not an absolute path", EnvPJRTPlugin, path)
 	}
 	info, err := os.Stat(path)
 	switch {
@@ -96,7 +96,7 @@ var (
 // why.
 func Default() (compute.Backend, string, error) {
 	backendOnce.Do(func() {
-		backendValue, backendInfo, backendFallback, backendErr = start(os.Getenv(BackendEnv))
+		backendValue, backendInfo, backendFallback, backendErr = start(os.Getenv(Env))
 	})
 	return backendValue, backendInfo, backendErr
 }
@@ -140,7 +140,7 @@ func start(env string) (b compute.Backend, info, fallback string, err error) {
 		if !XLACompiledIn {
 			note = "XLA is not compiled into this program (built with -tags noxla or without cgo)"
 			if name != "" {
-				note = fmt.Sprintf("%s=%q asks for XLA, which is not compiled into this program (built with -tags noxla or without cgo)", BackendEnv, env)
+				note = fmt.Sprintf("%s=%q asks for XLA, which is not compiled into this program (built with -tags noxla or without cgo)", Env, env)
 			}
 			break
 		}
@@ -150,24 +150,24 @@ func start(env string) (b compute.Backend, info, fallback string, err error) {
 		}
 		note = "XLA could not start: " + oneLine(err)
 		if name != "" {
-			note = fmt.Sprintf("%s=%q asks for XLA, which could not start: %s", BackendEnv, env, oneLine(err))
+			note = fmt.Sprintf("%s=%q asks for XLA, which could not start: %s", Env, env, oneLine(err))
 		}
 	case isXLAName(name):
 		if !XLACompiledIn {
-			note = fmt.Sprintf("%s=%q asks for XLA, which is not compiled into this program (built with -tags noxla or without cgo)", BackendEnv, env)
+			note = fmt.Sprintf("%s=%q asks for XLA, which is not compiled into this program (built with -tags noxla or without cgo)", Env, env)
 			break
 		}
 		b, desc, err := XLA(config)
 		if err == nil {
-			return b, fmt.Sprintf("cifarlab: using GoMLX backend \"xla\" (%s; %s=%q)", desc, BackendEnv, env), "", nil
+			return b, fmt.Sprintf("cifarlab: using GoMLX backend \"xla\" (%s; %s=%q)", desc, Env, env), "", nil
 		}
-		note = fmt.Sprintf("%s=%q asks for XLA, which could not start: %s", BackendEnv, env, oneLine(err))
+		note = fmt.Sprintf("%s=%q asks for XLA, which could not start: %s", Env, env, oneLine(err))
 	case name == gobackend.BackendName:
 		b, err := gobackend.New(config)
 		if err == nil {
-			return b, goBackendInfo(config, fmt.Sprintf("%s=%q", BackendEnv, env)), "", nil
+			return b, goBackendInfo(config, fmt.Sprintf("%s=%q", Env, env)), "", nil
 		}
-		note = fmt.Sprintf("%s=%q is not a valid Go backend configuration: %s", BackendEnv, env, oneLine(err))
+		note = fmt.Sprintf("%s=%q is not a valid Go backend configuration: %s", Env, env, oneLine(err))
 	default:
 		note = unknownBackend(env, name)
 	}
@@ -190,7 +190,7 @@ func unknownBackend(env, name string) string {
 		hint = fmt.Sprintf(" (did you mean %q?)", meant)
 	}
 	return fmt.Sprintf("%s=%q names no backend of this program%s, so it falls back to pure Go, several times slower than XLA; valid values: %s",
-		BackendEnv, env, hint, validBackends)
+		Env, env, hint, validBackends)
 }
 
 // meantBackend returns the GOMLX_BACKEND value that name was probably meant to be: the same

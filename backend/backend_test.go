@@ -12,7 +12,7 @@ import (
 // explaining line, never a download, a hang or a panic.
 func TestBackendChoice(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nowhere", "pjrt_c_api_cpu_plugin.so")
-	t.Setenv(PJRTPluginEnv, missing)
+	t.Setenv(EnvPJRTPlugin, missing)
 	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", t.TempDir()) // go-xla's own search finds nothing either
 	unknown := []string{`backend "go"`, "names no backend of this program", "falls back to pure Go",
 		`valid values: "" (XLA when its plugin is installed, else pure Go), "xla", "xla:cuda", "xla:/abs/plugin.so", "go", "go:<config>"`}
@@ -114,7 +114,7 @@ func TestPJRTPluginPath(t *testing.T) {
 		{name: "xdg default", xdg: dir, wantErr: "not installed at " + filepath.Join(dir, "cifarlab", "pjrt", pjrtPluginFile)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(PJRTPluginEnv, tc.env)
+			t.Setenv(EnvPJRTPlugin, tc.env)
 			t.Setenv("XDG_DATA_HOME", tc.xdg)
 			got, err := PJRTPluginPath()
 			if tc.wantErr != "" {

@@ -280,7 +280,7 @@ func TestTruncatedRealPluginFallsBack(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			t.Setenv(PJRTPluginEnv, cut)
+			t.Setenv(EnvPJRTPlugin, cut)
 			b, line, fallback, err := start("")
 			if err != nil {
 				t.Fatal(err)

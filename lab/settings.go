@@ -10,7 +10,7 @@ import (
 	"github.com/cifarlab/cifarlab/internal/settings"
 )
 
-// The environment variables of the labs. cifar.EnvDataDir (CIFAR10_DIR) and backend.BackendEnv
+// The environment variables of the labs. cifar.EnvDataDir (CIFAR10_DIR) and backend.Env
 // (GOMLX_BACKEND) are read here too.
 const (
 	// EnvQuick turns on quick mode: notebooks then train on a subset for a few epochs. The notebook
@@ -53,7 +53,7 @@ func ReadSettings() (Settings, error) {
 		return Settings{}, fmt.Errorf("lab: %w", err)
 	}
 	s := Settings{Quick: quick, Retrain: retrain, RunsDir: os.Getenv(EnvRunsDir),
-		DataDir: os.Getenv(cifar.EnvDataDir), Backend: os.Getenv(backend.BackendEnv)}
+		DataDir: os.Getenv(cifar.EnvDataDir), Backend: os.Getenv(backend.Env)}
 	if s.RunsDir == "" {
 		base, err := cifar.DefaultCacheDir()
 		if err != nil {

@@ -4,6 +4,11 @@
 # so an interrupted install never leaves a half-made venv behind.
 keras_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 keras_venv=$keras_dir/.venv
+case "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" in
+	3.11 | 3.12 | 3.13) ;;
+	*) echo "bench/keras: needs CPython 3.11 to 3.13 (TensorFlow 2.20's pinned wheels; Debian 12's /usr/bin/python3 3.11.2 works); python3 is $(python3 -V 2>&1)" >&2
+	   return 1 2>/dev/null || exit 1 ;;
+esac
 keras_want="$(sha256sum "$keras_dir/requirements.txt" | cut -d' ' -f1) $(python3 -c 'import sys; print(sys.version.split()[0])')"
 if [ "$(cat "$keras_venv/.stamp" 2>/dev/null)" != "$keras_want" ]; then
 	echo "bench/keras: installing TensorFlow 2.20 CPU, Keras 3, SciPy and Matplotlib into $keras_venv" >&2
