@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cifarlab/cifarlab/internal/fileid"
 )
 
 // A PJRT plugin that is cut short (a full disk, an interrupted copy) still loads: the dynamic
@@ -152,7 +154,7 @@ func checkAgainstManifest(path string, f *os.File, info fs.FileInfo, m pluginMan
 		return fmt.Errorf("XLA's PJRT CPU plugin %s is damaged: it has %d bytes, kernel-setup/setup.sh installed %d (%s); %s",
 			path, info.Size(), m.size, what, reinstallHint)
 	}
-	id, changed, ok := fileIdentity(info)
+	id, changed, ok := fileid.Of(info)
 	stampPath := path + pjrtStampSuffix
 	stamp := fmt.Sprintf("%s sha256=%s\n", id, m.sha256)
 	if ok {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cifarlab/cifarlab/internal/fileid"
 	"github.com/cifarlab/cifarlab/internal/scratch"
 )
 
@@ -229,7 +230,7 @@ func parseFlatHeader(data []byte) (flatHeader, []byte, error) {
 func verifyFlat(path string, info fs.FileInfo, data []byte) error {
 	body, trailer := data[:len(data)-flatTrailerLen], data[len(data)-flatTrailerLen:]
 	want := binary.LittleEndian.Uint32(trailer)
-	id, changed, ok := fileIdentity(info)
+	id, changed, ok := fileid.Of(info)
 	stampPath := path + flatStampSuffix
 	stamp := fmt.Sprintf("%s crc32c=%08x\n", id, want)
 	if ok {
