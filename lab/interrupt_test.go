@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/cifarlab/cifarlab/cifar/cifartest"
+
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/internal/testutil"
 	"github.com/cifarlab/cifarlab/keras"
@@ -73,7 +75,7 @@ func TestTrainInterrupted(t *testing.T) {
 
 func testTrainInterrupted(t *testing.T, sig syscall.Signal) {
 	dir := t.TempDir()
-	if _, err := cifar.WriteSynthetic(dir, cifar.Python, cifar.SyntheticOptions{TrainPerBatch: 40, Test: 30, Seed: 3}); err != nil {
+	if err := cifartest.WriteBinary(dir, cifartest.Options{TrainPerBatch: 40, Test: 30, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	runsDir := t.TempDir()
@@ -117,7 +119,7 @@ func TestFallbackHelperProcess(t *testing.T) {
 // says so with the reason, not only the first one.
 func TestEveryTrainingCellSaysItFellBack(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := cifar.WriteSynthetic(dir, cifar.Python, cifar.SyntheticOptions{TrainPerBatch: 40, Test: 30, Seed: 3}); err != nil {
+	if err := cifartest.WriteBinary(dir, cifartest.Options{TrainPerBatch: 40, Test: 30, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	kernel := t.TempDir() // GONB_TMP_DIR: what the cells of one kernel share

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cifarlab/cifarlab/cifar/cifartest"
+
 	"github.com/cifarlab/cifarlab/internal/testutil"
 
 	"github.com/cifarlab/cifarlab/cifar"
@@ -146,7 +148,7 @@ func (failing) Display() error { return boom2 }
 func tinyExperiment(t *testing.T, loss keras.Loss) Experiment {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := cifar.WriteSynthetic(dir, cifar.Python, cifar.SyntheticOptions{TrainPerBatch: 40, Test: 30, Seed: 3}); err != nil {
+	if err := cifartest.WriteBinary(dir, cifartest.Options{TrainPerBatch: 40, Test: 30, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv(cifar.EnvDataDir, dir)

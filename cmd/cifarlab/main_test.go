@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/cifarlab/cifarlab/cifar/cifartest"
+
 	"github.com/cifarlab/cifarlab/cifar"
 	"github.com/cifarlab/cifarlab/internal/testutil"
 )
@@ -26,7 +28,7 @@ func TestMain(m *testing.M) {
 
 func TestData(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := cifar.WriteSynthetic(dir, cifar.Python, cifar.SyntheticOptions{}); err != nil {
+	if err := cifartest.WriteBinary(dir, cifartest.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv(cifar.EnvCacheDir, t.TempDir())

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cifarlab/cifarlab/cifar/cifartest"
 )
 
 // SyntheticOptions configure WriteSynthetic.
@@ -24,10 +26,9 @@ type SyntheticOptions struct {
 
 // WriteSynthetic writes a small synthetic copy of CIFAR-10 in the given format into
 // dir/cifar-10-batches-py or dir/cifar-10-batches-bin, with the same file names and encoding as
-// the official files, and returns the Dataset that loading it must give back.
-//
-// Each class has its own colour pattern plus seeded noise, so a model can learn the classes: tests
-// of later stages (training, charts) can use it as a tiny stand-in for the real data.
+// the official files, and returns the Dataset that loading it must give back. Its images are
+// cifartest's (other packages' tests use cifartest.WriteBinary); the python version's pickles are
+// written here, opcode for opcode like the official files, for cifar's own tests.
 func WriteSynthetic(dir string, format Format, opts SyntheticOptions) (*Dataset, error) {
 	if opts.TrainPerBatch == 0 {
 		opts.TrainPerBatch = 20
@@ -47,10 +48,10 @@ func WriteSynthetic(dir string, format Format, opts SyntheticOptions) (*Dataset,
 	trainFiles, testFile, metaFile := format.files()
 	ds := &Dataset{ClassNames: ClassNames[:], Train: &Split{Name: "train"}, Test: &Split{Name: "test"}}
 	write := func(name, batchLabel string, n int, split *Split) error {
-		planar, labels := syntheticImages(rng, n)
+		planar, labels := cifartest.Images(rng, n)
 		var data []byte
 		if format == Binary {
-			data = EncodeBinaryBatch(planar, labels)
+			data = cifartest.EncodeBinaryBatch(planar, labels)
 		} else {
 			data = EncodePythonBatch(batchLabel, planar, labels, opts.Python3Bytes)
 		}
@@ -79,39 +80,6 @@ func WriteSynthetic(dir string, format Format, opts SyntheticOptions) (*Dataset,
 		return nil, fmt.Errorf("cifar: %w", err)
 	}
 	return ds, nil
-}
-
-// syntheticImages makes n channel-planar images whose colours depend on their random labels.
-func syntheticImages(rng *rand.Rand, n int) (planar, labels []uint8) {
-	planar = make([]uint8, n*ImageSize)
-	labels = make([]uint8, n)
-	const plane = Height * Width
-	for i := range n {
-		label := uint8(rng.IntN(NumClasses))
-		labels[i] = label
-		for c := range Channels {
-			// A per-class base colour and a per-class gradient direction.
-			base := 40 + 18*int((int(label)+3*c)%NumClasses)
-			for p := range plane {
-				row, col := p/Width, p%Width
-				grad := (row*int(label+1) + col*(c+1)) % 48
-				v := base + grad + rng.IntN(41) - 20
-				planar[i*ImageSize+c*plane+p] = uint8(max(0, min(255, v)))
-			}
-		}
-	}
-	return planar, labels
-}
-
-// EncodeBinaryBatch encodes images (channel-planar, ImageSize bytes each) and labels as a batch
-// file of the binary version: one 3073-byte record (label, pixels) per image.
-func EncodeBinaryBatch(planar, labels []uint8) []byte {
-	out := make([]byte, 0, len(labels)*(ImageSize+1))
-	for i, l := range labels {
-		out = append(out, l)
-		out = append(out, planar[i*ImageSize:(i+1)*ImageSize]...)
-	}
-	return out
 }
 
 // EncodePythonBatch encodes images (channel-planar, ImageSize bytes each) and labels as a batch
