@@ -4,7 +4,9 @@
 # pinned in package-lock.json), clicking as a student would: a new "Go (gonb)" notebook from the
 # Launcher with a three-layer keras model trained by lab.Fit; exercise2.ipynb Run All, a layer's
 # units edited in the page and Run All (only that training again), Run All unchanged (loaded);
-# File > Save and Export Notebook As > PDF, checked with pdftotext. See browser/README.md.
+# File > Save and Export Notebook As > PDF, checked with pdftotext; a copy of lab3.ipynb set to train
+# long: Run All, Kernel > Interrupt Kernel during the training (issue 22): the kernel idle within
+# seconds, nothing trained or saved, one line per cell. See browser/README.md.
 #
 #   bash browser/run.sh        (nbrun/test.sh runs it; needs kernel-setup/setup.sh first)
 #
@@ -20,6 +22,7 @@ OUT=${CIFARLAB_BROWSER_OUT:-$ROOT/out/browser}
 JUPYTER_VENV=${CIFARLAB_JUPYTER_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/cifarlab/jupyter}
 JUPYTER=${JUPYTER:-$JUPYTER_VENV/bin/jupyter}
 NB="$ROOT/notebooks/exercise2.ipynb"
+NB3="$ROOT/notebooks/lab3.ipynb"   # read by test.mjs, which writes its long-training copy into work/
 say() { echo "browser test: $*"; }
 fail() { echo "browser test: FAIL: $*" >&2; exit 1; }
 
@@ -54,7 +57,7 @@ mkdir -p "$OUT/work" "$OUT/runs" "$OUT/settings/@jupyterlab/notebook-extension" 
 # The notebook under test, as it is in the repository (the kernel finds this clone by itself),
 # in the server's folder; the repository's file must come out of the test unchanged.
 cp "$NB" "$OUT/work/"
-NB_SUM=$(sha256sum < "$NB")
+NB_SUM=$(cat "$NB" "$NB3" | sha256sum)
 # A new user's settings, but every cell stays in the page (no virtual scrolling: the test reads
 # every cell's output). News and update checks are left to the installed overrides.json.
 echo '{"windowingMode": "none"}' > "$OUT/settings/@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
@@ -99,8 +102,8 @@ cleanup() {
   [ -n "${PROFILE:-}" ] && rm -rf "$PROFILE" "$JDIRS"
   left=$(ours $pids)
   [ -z "$left" ] || { echo "browser test: processes left running: $left" >&2; rc=1; }
-  if [ "$rc" = 0 ] && [ "$(sha256sum < "$NB")" != "$NB_SUM" ]; then
-    echo "browser test: notebooks/exercise2.ipynb changed during the test" >&2; rc=1
+  if [ "$rc" = 0 ] && [ "$(cat "$NB" "$NB3" | sha256sum)" != "$NB_SUM" ]; then
+    echo "browser test: notebooks/exercise2.ipynb or lab3.ipynb changed during the test" >&2; rc=1
   fi
   if [ "$rc" = 0 ]; then
     say "PASS in $(( $(date +%s) - T0 )) s (server, kernels and browser stopped); screenshots, PDF: $OUT"

@@ -6,7 +6,11 @@
 //      the model cell and Run All (only that training runs again, one new run folder, every later
 //      cell fine), Run All unchanged ("loaded run", nothing retrained);
 //   3. File > Save and Export Notebook As > PDF, the download checked with pdftotext; the export
-//      menu has no Qt items; no news pop-up at any time.
+//      menu has no Qt items;
+//   4. a copy of lab3.ipynb set to train long (issue 22): Run All, Kernel > Interrupt Kernel during
+//      the training: the kernel is idle within IDLE_BOUND and stays idle, nothing trains or is
+//      saved, the interrupted cell and each later cell say in one line what happened, no panic;
+//   5. no news pop-up at any time.
 // Screenshots, the PDF, the saved notebooks and timings.json go to $OUT.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +28,18 @@ const runsDir = process.env.CIFARLAB_RUNS_DIR;
 const NB = 'exercise2.ipynb';
 const NEW_NB = 'three-layers.ipynb'; // the name given to the launcher's notebook on its first save
 const RUN_TIMEOUT = 240_000;
+// The interrupt step's notebook: notebooks/lab3.ipynb with its quick-mode settings changed so that
+// the training cell trains long (10,000 images, up to 100 epochs: 11+ epochs, since early stopping
+// waits 10) and is interrupted during its second epoch. Written into the server's folder before
+// the page opens; the repository's notebook is only read.
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const INT_NB = 'lab3-interrupt.ipynb';
+const INT_EPOCHS = 100;
+// After Kernel > Interrupt Kernel: the kernel idle (every queued cell done) within IDLE_BOUND, and
+// still idle IDLE_STAY later. Each of the 7 cells after the training compiles and stops in one line
+// (1–3 s on a quiet machine, up to ~10 s under heavy load); a cell that trained would take minutes.
+const IDLE_BOUND = 120_000;
+const IDLE_STAY = 15_000;
 
 // The cell typed into the new notebook: GoNB's declarations, %%, then main's body.
 const NEW_CELL = `import (
@@ -88,7 +104,7 @@ function step(name, fn) {
 
 // The clone's Go files (not under out/ or node_modules/) modified after time t (ms).
 function goFilesChangedSince(t) {
-  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  const root = ROOT;
   const found = [];
   const walk = (dir) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -228,6 +244,17 @@ function runs() {
   // A run's folder is named after its 16-hex-digit key (predictions/ holds saved predictions).
   return fs.readdirSync(runsDir).filter((d) => /^[0-9a-f]{16}$/.test(d) && fs.statSync(path.join(runsDir, d)).isDirectory()).sort();
 }
+// Every file and folder under the runs folder, with sizes and times: nothing added, nothing rewritten.
+function runsTree(dir = runsDir, rel = '') {
+  const found = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    const st = fs.statSync(p);
+    found.push(`${path.join(rel, e.name)}${e.isDirectory() ? '/' : ''} ${st.size} ${st.mtimeMs}`);
+    if (e.isDirectory()) found.push(...runsTree(p, path.join(rel, e.name)));
+  }
+  return found.sort();
+}
 const mtimes = () => runs().map((d) => `${d} ${fs.statSync(path.join(runsDir, d)).mtimeMs}`);
 
 // Edit > Clear Outputs of All Cells, Run > Run All Cells, then waits until every code cell has
@@ -310,7 +337,25 @@ async function closeListingGlitch(ms) {
   await glitch.waitFor({ state: 'detached' });
 }
 
+// lab3.ipynb, its settings cell changed for quick mode: TrainSamples 10,000 and Epochs INT_EPOCHS
+// (the full-mode values stay); every other cell as it is.
+function writeInterruptNotebook() {
+  const nb = JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', 'lab3.ipynb'), 'utf8'));
+  const settings = nb.cells.filter((c) => c.cell_type === 'code' && /\bEpochs\s*=\s*lab\.Pick\(/.test(c.source.join('')));
+  assert.equal(settings.length, 1, 'lab3.ipynb has one settings cell with Epochs = lab.Pick(...)');
+  let src = settings[0].source.join('');
+  const edits = [[/(\bTrainSamples\s*=\s*lab\.Pick\(\d+, )\d+\)/, '$110000)'], [/(\bEpochs\s*=\s*lab\.Pick\(\d+, )\d+\)/, `$1${INT_EPOCHS})`]];
+  for (const [re, to] of edits) {
+    assert.match(src, re, `lab3.ipynb's settings cell: no ${re}`);
+    src = src.replace(re, to);
+  }
+  settings[0].source = src.split(/(?<=\n)/);
+  for (const c of nb.cells) if (c.cell_type === 'code') { c.outputs = []; c.execution_count = null; }
+  fs.writeFileSync(path.join(work, INT_NB), JSON.stringify(nb, null, 1) + '\n');
+}
+
 before(async () => {
+  writeInterruptNotebook();
   profile = process.env.CHROMIUM_PROFILE || fs.mkdtempSync(path.join(os.tmpdir(), 'cifarlab-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -568,6 +613,151 @@ step('File > Save and Export Notebook As > PDF: menu without Qt, the download, p
   assert.equal(displays.length, 1, 'the saved training cell holds one chart');
   assert.ok(displays[0].data['image/png'] && !displays[0].data['text/html'], 'the saved chart is a PNG, not the live HTML');
   await shot('after-export');
+});
+
+// The Jupyter kernel of the notebook in view is idle: the server says so (REST), the notebook's
+// toolbar indicator says so, and no cell waits ("[*]").
+async function notebookIdle() {
+  if (!(await kernelsIdle())) return false;
+  if ((await page.locator(`${PANEL} .jp-Notebook-ExecutionIndicator[data-status="idle"]`).count()) !== 1) return false;
+  return (await cells()).every((c) => !c.code || !/^\[\*\]/.test(c.prompt));
+}
+
+// A cell's output lines, without blank ones.
+const lines = (t) => t.split('\n').map((l) => l.trim()).filter(Boolean);
+
+step('lab3 Run All, Kernel > Interrupt Kernel during training: idle in seconds, nothing trains, one line per cell', async () => {
+  // The exercise's notebook goes, as a student would close it.
+  if (await page.locator(PANEL).count()) {
+    await menu('File', 'Close and Shut Down Notebook…');
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    const t0 = Date.now();
+    while ((await (await api('/api/kernels')).json()).length > 0) {
+      assert.ok(Date.now() - t0 < 20_000, 'exercise2\'s kernel was not shut down');
+      await sleep(200);
+    }
+  }
+  await page.dblclick(`.jp-DirListing-item[title*="${INT_NB}"], .jp-DirListing-item:has-text("${INT_NB}")`);
+  await page.waitForSelector(`${PANEL} .jp-CodeCell .cm-content`, { timeout: 60_000 });
+  await waitKernelsIdle(INT_NB, 60_000);
+  let cs = await cells();
+  const trainAt = find(cs, 'lab.Fit(newModel()');
+  const later = cs.map((c, i) => i).filter((i) => i > trainAt && cs[i].code);
+  assert.ok(later.length >= 5, `${INT_NB}: ${later.length} code cells after the training cell`);
+  assert.ok(later.every((i) => cs[i].source.includes('lab.Trained(')), 'every cell after the training asks lab.Trained');
+  const tree = runsTree();
+  const before = runs();
+
+  // Run All; the training under way (its second epoch begun), then Kernel > Interrupt Kernel.
+  await menu('Run', 'Run All Cells');
+  const t0 = Date.now();
+  for (;;) {
+    assert.ok(Date.now() - t0 < RUN_TIMEOUT, 'the training cell did not reach its second epoch in time');
+    cs = await cells();
+    const t = cs[trainAt].text;
+    assert.doesNotMatch(t, /training interrupted|^Trained \d+|^\d+ epochs; best epoch/m, `the training ended by itself:\n${t.slice(-400)}`);
+    if (new RegExp(`^Epoch 2/${INT_EPOCHS}$`, 'm').test(t)) break;
+    await sleep(100);
+  }
+  timings.interrupt_run_all_to_epoch2_s = (Date.now() - t0) / 1000;
+  await shotOfCell(trainAt, 'lab3-interrupt-training');
+  await menu('Kernel', 'Interrupt Kernel');
+  const t1 = Date.now();
+
+  // Idle within IDLE_BOUND: every queued cell ran (or was dropped) and the kernel waits.
+  while (!(await notebookIdle())) {
+    assert.ok(Date.now() - t1 < IDLE_BOUND, `the kernel was still busy ${IDLE_BOUND / 1000} s after the interrupt` +
+      ` (cells: ${(await cells()).filter((c) => c.code).map((c) => c.prompt).join(' ')})`);
+    await sleep(100);
+  }
+  timings.interrupt_to_idle_s = (Date.now() - t1) / 1000;
+  // ... and it stays idle: no cell runs later, no run folder appears.
+  const counts = (await cells()).map((c) => c.prompt);
+  const t2 = Date.now();
+  while (Date.now() - t2 < IDLE_STAY) {
+    assert.ok(await kernelsIdle(), `the kernel went busy again ${((Date.now() - t1) / 1000).toFixed(1)} s after the interrupt`);
+    assert.deepEqual(runs(), before, 'a run folder appeared after the interrupt');
+    await sleep(250);
+  }
+  cs = await cells();
+  assert.deepEqual(cs.map((c) => c.prompt), counts, 'a cell ran after the kernel had gone idle');
+  assert.ok(await notebookIdle(), 'the notebook is not idle at the end');
+  // Nothing trained and nothing was saved: the runs folder is as it was, file for file.
+  assert.deepEqual(runsTree(), tree, 'the runs folder changed: something trained or was saved');
+
+  // What the page shows and, saved (Ctrl-S), what the notebook holds: per output, its type. GoNB
+  // ends a failed cell program with "exit status 1" twice: on stderr and as the cell's error output
+  // (its traceback; JupyterLab shows both as stderr).
+  await save(null);
+  const saved = JSON.parse(fs.readFileSync(path.join(work, INT_NB), 'utf8')).cells.filter((c) => c.cell_type === 'code');
+  const codeAt = (i) => cs.slice(0, i).filter((x) => x.code).length; // cs index -> saved code cell index
+  const outputsOf = (i) => {
+    const o = saved[codeAt(i)].outputs;
+    const text = (x) => (Array.isArray(x) ? x.join('') : x || '');
+    return {
+      stdout: lines(o.filter((x) => x.output_type === 'stream' && x.name === 'stdout').map((x) => text(x.text)).join('')),
+      stderr: lines(o.filter((x) => x.output_type === 'stream' && x.name === 'stderr').map((x) => text(x.text)).join('')),
+      errors: o.filter((x) => x.output_type === 'error').map((x) => ({ ename: x.ename, evalue: x.evalue, traceback: x.traceback })),
+      displays: o.filter((x) => x.output_type === 'display_data' || x.output_type === 'execute_result').map((x) => Object.keys(x.data)),
+    };
+  };
+  const gonbEnd = (o, what) => {
+    assert.ok(o.errors.length <= 1 && o.errors.every((e) => e.evalue === 'exit status 1' && e.traceback.join('\n') === 'exit status 1'),
+      `${what}: the error output is not GoNB's "exit status 1": ${JSON.stringify(o.errors).slice(0, 600)}`);
+  };
+  const noPanic = (t, what) => assert.doesNotMatch(t, /panic[:(]|goroutine \d|^fatal error: |\[recovered\]/m, `${what} panicked:\n${t.slice(-800)}`);
+
+  // The interrupted cell: one line that says what happened, no panic, no goroutine dump.
+  const tc = cs[trainAt];
+  const to = outputsOf(trainAt);
+  seen.interrupted = { prompt: tc.prompt, text: tc.text.slice(-600), saved: to, live: tc.live, images: tc.images.length };
+  noPanic(tc.text, 'the interrupted cell');
+  noPanic(JSON.stringify(to), 'the interrupted cell (saved)');
+  const said = new RegExp(`^Error: lab: training interrupted after (\\d+) of ${INT_EPOCHS} epochs; nothing was saved \\(context canceled\\)$`);
+  const told = to.stderr.filter((l) => !/^(exit status \d+|signal: interrupt|\^C)$/.test(l));
+  assert.ok(told.length === 1 && said.test(told[0]) || told.length === 0 && to.stderr.includes('signal: interrupt'),
+    `the interrupted cell does not say in one line what happened; stderr:\n${to.stderr.join('\n').slice(0, 800)}`);
+  if (told.length) {
+    const n = Number(said.exec(told[0])[1]);
+    assert.ok(n >= 1 && n < INT_EPOCHS, `interrupted after ${n} epochs`);
+  }
+  assert.ok(tc.text.includes(told[0] ?? 'signal: interrupt'), 'the page shows the interrupted cell\'s line');
+  gonbEnd(to, 'the interrupted cell');
+  assert.ok(!to.stdout.some((l) => /^Trained |epochs; best epoch/.test(l)), 'the interrupted cell went on after the training');
+  // lab's live chart of the interrupted training stays as it was ("… left"): noted, not a failure.
+  const stale = lines(tc.text).find((l) => /^Epoch \d+\/\d+ · .* left$/.test(l));
+  if (tc.live && stale) warnings.push(`the interrupted cell still shows its live chart and "${stale}" (lab does not close it on an interrupt)`);
+
+  // Each later cell that ran: exactly the one line of lab.Trained (plus GoNB's "exit status 1"),
+  // no training (no epoch line, no chart), no panic. A cell that did not run shows nothing.
+  const notTrained = /^Error: lab: this model has not been trained with these settings on these images yet: run the training cell \(lab\.Fit\) first \(.*\)$/;
+  seen.interrupt_later = [];
+  for (const i of later) {
+    const c = cs[i];
+    const o = outputsOf(i);
+    const what = `code cell ${codeAt(i) + 1} (after the training)`;
+    seen.interrupt_later.push({ prompt: c.prompt, text: c.text, saved: o });
+    if (count(c.prompt) === null) {
+      assert.equal(c.text.trim(), '', `${what} did not run but shows: ${c.text.slice(0, 300)}`);
+      continue;
+    }
+    noPanic(c.text, what);
+    assert.doesNotMatch(c.text, /^Epoch \d+\//m, `${what} trained`);
+    assert.deepEqual(o.stdout, [], `${what} printed on stdout`);
+    assert.equal(o.stderr.length, 2, `${what} does not say in one line why it did nothing; stderr:\n${o.stderr.join('\n').slice(0, 600)}`);
+    assert.match(o.stderr[0], notTrained, `${what} does not say why it did nothing`);
+    assert.equal(o.stderr[1], 'exit status 1');
+    gonbEnd(o, what);
+    assert.deepEqual(o.displays, [], `${what} shows a chart or a table`);
+    const shown = lines(c.text);
+    assert.ok(notTrained.test(shown[0]) && shown.slice(1).every((l) => l === 'exit status 1') && shown.length <= 3,
+      `${what}: the page shows more than the one line:\n${c.text.slice(0, 600)}`);
+    assert.equal(c.images.length + c.live + c.tables.length, 0, `${what} shows a chart or a table`);
+  }
+  const ran = seen.interrupt_later.filter((c) => count(c.prompt) !== null).length;
+  seen.interrupt_later_ran = `${ran} of ${later.length}`;
+  await shotOfCell(trainAt, 'lab3-interrupted');
+  await shotOfCell(later[0], 'lab3-interrupt-later-cell');
 });
 
 step('no news question at any time', async () => {
