@@ -145,6 +145,22 @@ func (l *LiveCurves) Done(h *keras.History) error {
 	return nil
 }
 
+// Stopped ends the live output area of a training that was interrupted: the curves of the epochs
+// that finished, as a plain PNG, or else the message alone, so that the cell (and the saved
+// notebook) no longer shows the time left of a training that ended. It does nothing when nothing
+// was shown live.
+func (l *LiveCurves) Stopped(h *keras.History, message string) {
+	if !l.active() || l.id == "" {
+		return
+	}
+	if h != nil && len(h.Epochs) > 0 {
+		_ = l.Done(h) // best effort: the cell is ending with the interrupt's message anyway
+		return
+	}
+	l.send(map[protocol.MIMEType]any{protocol.MIMETextHTML: liveHTML("", message), protocol.MIMETextPlain: message})
+	gonbui.Sync()
+}
+
 // send replaces the content of the output area.
 func (l *LiveCurves) send(data map[protocol.MIMEType]any) {
 	gonbui.SendData(&protocol.DisplayData{Data: data, DisplayID: l.id})

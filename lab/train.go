@@ -93,7 +93,13 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 		if memo != nil && memo.History != nil {
 			done = len(memo.History.Epochs)
 		}
-		return nil, fmt.Errorf("lab: training interrupted after %d of %d epochs; nothing was saved (%w)", done, cfg.Epochs, context.Canceled)
+		err := fmt.Errorf("lab: training interrupted after %d of %d epochs; nothing was saved (%w)", done, cfg.Epochs, context.Canceled)
+		var h *keras.History
+		if memo != nil {
+			h = memo.History
+		}
+		live.Stopped(h, err.Error())
+		return nil, err
 	case err != nil:
 		return nil, err
 	}
