@@ -1,0 +1,87 @@
+"""The class hub's spawner: JupyterHub's LocalProcessSpawner (each student's JupyterLab runs as that
+student, started by the hub as root) plus
+
+- the lab notebooks: on every start, each original in /opt/cifarlab/cifarlab/notebooks that the
+  student's ~/cifarlab-labs lacks is copied there (owned by the student); a notebook the student
+  already has is never overwritten, so a teacher's update reaches only those who do not have it
+  (they can delete or rename theirs to get the new one);
+- privacy: the student's home is made mode 700;
+- fairness without containers: the server (and every kernel and cell program it starts later,
+  which inherit it) goes into a cgroup of its own, cifarlab-hub/USER, with the same CPU weight for
+  every student (cgroup v1 cpu.shares or v2 cpu.weight), so a student running many processes gets
+  no more CPU than one running a single one; optionally a memory limit (CIFARLAB_HUB_MEM_LIMIT,
+  bytes). The cgroup's peak memory is what hub/test.sh reports.
+"""
+import os
+import pwd
+import shutil
+
+from jupyterhub.spawner import LocalProcessSpawner
+from traitlets import Unicode, Integer
+
+CG1 = "/sys/fs/cgroup"
+
+
+def cgroup_dirs(user):
+    """The cgroup folders for USER: v1 (cpu, memory) or v2 (unified)."""
+    if os.path.exists(os.path.join(CG1, "cgroup.controllers")):  # v2
+        return [os.path.join(CG1, "cifarlab-hub", user)]
+    return [os.path.join(CG1, c, "cifarlab-hub", user) for c in ("cpu", "memory")]
+
+
+class CifarlabSpawner(LocalProcessSpawner):
+    labs_source = Unicode("/opt/cifarlab/cifarlab/notebooks", config=True,
+                          help="The original lab notebooks")
+    labs_dir = Unicode("cifarlab-labs", config=True,
+                       help="The student's folder of notebooks, relative to their home")
+    mem_limit_bytes = Integer(int(os.environ.get("CIFARLAB_HUB_MEM_LIMIT", "0") or 0), config=True,
+                              help="Per-student memory limit in bytes (0: none)")
+
+    def copy_labs(self):
+        pw = pwd.getpwnam(self.user.name)
+        os.chmod(pw.pw_dir, 0o700)
+        dst = os.path.join(pw.pw_dir, self.labs_dir)
+        if not os.path.isdir(dst):
+            os.mkdir(dst, 0o755)
+            os.chown(dst, pw.pw_uid, pw.pw_gid)
+        for name in sorted(os.listdir(self.labs_source)):
+            if not name.endswith(".ipynb"):
+                continue
+            target = os.path.join(dst, name)
+            if os.path.lexists(target):
+                continue  # the student's own copy: never overwritten
+            tmp = target + ".cifarlab-new"
+            shutil.copyfile(os.path.join(self.labs_source, name), tmp)
+            os.chown(tmp, pw.pw_uid, pw.pw_gid)
+            os.chmod(tmp, 0o644)
+            os.rename(tmp, target)
+        return dst
+
+    def join_cgroup(self, pid):
+        for d in cgroup_dirs(self.user.name):
+            try:
+                os.makedirs(d, exist_ok=True)
+                if "/cpu/" in d:
+                    open(os.path.join(d, "cpu.shares"), "w").write("1024")
+                elif "/memory/" in d:
+                    if self.mem_limit_bytes:
+                        open(os.path.join(d, "memory.limit_in_bytes"), "w").write(str(self.mem_limit_bytes))
+                else:  # v2
+                    parent = os.path.dirname(d)
+                    try:
+                        open(os.path.join(parent, "cgroup.subtree_control"), "w").write("+cpu +memory")
+                    except OSError:
+                        pass
+                    if self.mem_limit_bytes:
+                        open(os.path.join(d, "memory.max"), "w").write(str(self.mem_limit_bytes))
+                open(os.path.join(d, "cgroup.procs"), "w").write(str(pid))
+            except OSError as e:
+                self.log.warning("cifarlab: no cgroup %s for %s: %s", d, self.user.name, e)
+
+    async def start(self):
+        self.notebook_dir = "~/" + self.labs_dir
+        self.copy_labs()
+        self.default_url = "/lab"
+        ip_port = await super().start()
+        self.join_cgroup(self.pid)
+        return ip_port

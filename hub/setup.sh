@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Sets up JupyterHub for a class on this server (run as root; idempotent: a second run only
+# refreshes what changed). Everything shared goes under $CIFARLAB_HUB_PREFIX (/opt/cifarlab),
+# owned by root and read-only for students:
+#   hub/          the venv: JupyterHub 5 + the JupyterLab/nbconvert of kernel-setup (hub/requirements.txt,
+#                 pinned with hashes), with cifarlab's Jupyter config, WebPDF template, PDF server
+#                 extension and overrides.json; share/jupyter/kernels/gonb: the Go (gonb) kernel
+#   node/         configurable-http-proxy from npm (hub/package-lock.json)
+#   cifarlab/     a copy of this clone (the Go module the kernels build against with -go_work;
+#                 notebooks/ there are the originals copied to each student on first login)
+#   gomod/        the Go module cache (GOPROXY=off in the kernels: nothing is downloaded per user)
+#   gonb-tools/   gonb, gopls, goimports (kernel-setup/tools)
+#   pjrt/         XLA's PJRT CPU plugin with its manifest and check stamp
+#   cifar10/      CIFAR-10 (copied once from $CIFAR10_DIR or ../shared/cifar10 of this clone)
+#   kernel/       the kernel's wrapper and go shim
+# The hub's state (sqlite, cookie secret) goes to /var/lib/cifarlab-hub (root only).
+# Usage: sudo hub/setup.sh
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+PREFIX=${CIFARLAB_HUB_PREFIX:-/opt/cifarlab}
+STATE=${CIFARLAB_HUB_STATE:-/var/lib/cifarlab-hub}
+say() { echo "hub/setup.sh: $*"; }
+die() { echo "hub/setup.sh: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run it as root (it installs into $PREFIX and the hub spawns each student's server as that student)"
+GO=$(command -v go || true)
+[ -n "$GO" ] || die "Go 1.26 or later is required (https://go.dev/dl/)"
+GOROOT_BIN=$(dirname "$("$GO" env GOROOT)/bin/go")
+umask 022
+t0=$(date +%s)
+
+# Debian packages (chromium for WebPDF, gcc for XLA's cgo, ...), root's own Go tools and the PJRT
+# plugin: the single-user set-up, run as root once.
+say "kernel-setup/setup.sh (Debian packages, the PJRT plugin)"
+"$REPO/kernel-setup/setup.sh" >/tmp/cifarlab-hub-kernel-setup.log 2>&1 \
+  || { tail -20 /tmp/cifarlab-hub-kernel-setup.log; die "kernel-setup/setup.sh failed (log: /tmp/cifarlab-hub-kernel-setup.log)"; }
+mkdir -p "$PREFIX" "$STATE"
+chmod 755 "$PREFIX"; chmod 700 "$STATE"
+
+# 1. The venv (stamp: the lock's SHA-256 and the Python version).
+PY=${CIFARLAB_PYTHON:-/usr/bin/python3}
+VENV=$PREFIX/hub
+want=$( (sha256sum "$HERE/requirements.txt"; "$PY" -V) | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$VENV/.cifarlab-stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$VENV/bin/jupyterhub" ]; then
+  say "JupyterHub venv at $VENV (hub/requirements.txt)"
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes --only-binary=:all: \
+    --no-deps -r "$HERE/requirements.txt"
+  echo "$want" >"$VENV/.cifarlab-stamp"
+fi
+site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+J=$REPO/kernel-setup/jupyter
+mkdir -p "$VENV/etc/jupyter" "$VENV/share/jupyter/nbconvert/templates" "$VENV/share/jupyter/lab/settings" "$VENV/etc/jupyterhub"
+cp "$J/webpdf_config.py" "$VENV/etc/jupyter/jupyter_server_config.py"
+cp "$J/webpdf_config.py" "$VENV/etc/jupyter/jupyter_nbconvert_config.py"
+rm -rf "$VENV/share/jupyter/nbconvert/templates/cifarlab_webpdf"
+cp -r "$J/templates/cifarlab_webpdf" "$VENV/share/jupyter/nbconvert/templates/"
+cp "$J/cifarlab_jupyter.py" "$site/cifarlab_jupyter.py"
+cp "$J/lab-settings/overrides.json" "$VENV/share/jupyter/lab/settings/overrides.json"
+cp "$HERE/jupyterhub_config.py" "$VENV/etc/jupyterhub/jupyterhub_config.py"
+cp "$HERE/cifarlab_spawner.py" "$site/cifarlab_spawner.py"
+
+# 2. configurable-http-proxy.
+NODE_DIR=$PREFIX/node
+stamp=$(cat "$HERE/package-lock.json" <(node --version) | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$NODE_DIR/.cifarlab-stamp" 2>/dev/null)" != "$stamp" ]; then
+  say "configurable-http-proxy (npm ci) into $NODE_DIR"
+  mkdir -p "$NODE_DIR"
+  cp "$HERE/package.json" "$HERE/package-lock.json" "$NODE_DIR/"
+  (cd "$NODE_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "$stamp" >"$NODE_DIR/.cifarlab-stamp"
+fi
+ln -sf "$NODE_DIR/node_modules/.bin/configurable-http-proxy" "$VENV/bin/configurable-http-proxy"
+
+# 3. This clone (its tracked and untracked-not-ignored files; no out/, no .git).
+say "the cifarlab module at $PREFIX/cifarlab"
+rm -rf "$PREFIX/cifarlab.new"; mkdir -p "$PREFIX/cifarlab.new"
+(cd "$REPO" && git ls-files -z -co --exclude-standard | grep -zv '^hub/node_modules/' \
+  | tar --null -T - -cf - 2>/dev/null) | tar -xf - -C "$PREFIX/cifarlab.new"
+rm -rf "$PREFIX/cifarlab.old"; [ -d "$PREFIX/cifarlab" ] && mv "$PREFIX/cifarlab" "$PREFIX/cifarlab.old"
+mv "$PREFIX/cifarlab.new" "$PREFIX/cifarlab"; rm -rf "$PREFIX/cifarlab.old"
+
+# 4. The module cache, filled from root's cache first (then the module proxy).
+ROOT_MODCACHE=$("$GO" env GOMODCACHE)
+say "Go modules into $PREFIX/gomod"
+(cd "$PREFIX/cifarlab" && GOWORK=off GOFLAGS=-mod=mod GOMODCACHE="$PREFIX/gomod" \
+  GOPROXY="file://$ROOT_MODCACHE/cache/download,$("$GO" env GOPROXY)" "$GO" mod download)
+
+# 5. The kernel's Go tools.
+tools_stamp=$(cat "$REPO/kernel-setup/tools/go.mod" "$REPO/kernel-setup/tools/go.sum" <("$GO" version) | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$PREFIX/gonb-tools/.cifarlab-stamp" 2>/dev/null)" != "$tools_stamp" ]; then
+  say "gonb, gopls, goimports into $PREFIX/gonb-tools/bin"
+  (cd "$REPO/kernel-setup/tools" && GOWORK=off GOBIN="$PREFIX/gonb-tools/bin" "$GO" install tool)
+  echo "$tools_stamp" >"$PREFIX/gonb-tools/.cifarlab-stamp"
+fi
+
+# 6. The PJRT plugin (as kernel-setup installed it for root) and its check stamp.
+SRC_PLUGIN=${CIFARLAB_PJRT_PLUGIN:-${XDG_DATA_HOME:-$HOME/.local/share}/cifarlab/pjrt/pjrt_c_api_cpu_plugin.so}
+PLUGIN=$PREFIX/pjrt/pjrt_c_api_cpu_plugin.so
+if [ -f "$SRC_PLUGIN" ] && ! cmp -s "$SRC_PLUGIN.manifest" "$PLUGIN.manifest"; then
+  say "XLA's PJRT plugin into $PREFIX/pjrt"
+  mkdir -p "$PREFIX/pjrt"; rm -f "$PLUGIN.verified"
+  cp "$SRC_PLUGIN" "$PLUGIN.part" && mv "$PLUGIN.part" "$PLUGIN"
+  cp "$SRC_PLUGIN.manifest" "$PLUGIN.manifest"
+  sleep 2   # the stamp is written only once the file's change time is in the past
+fi
+if [ -f "$PLUGIN" ]; then
+  (cd "$REPO" && GOFLAGS=-mod=mod "$GO" run ./hub/pluginstamp "$PLUGIN")
+  [ -f "$PLUGIN.verified" ] || say "note: no check stamp beside $PLUGIN (each cell hashes the plugin)"
+else
+  say "note: no PJRT plugin at $SRC_PLUGIN: kernels train on GoMLX's pure-Go backend"
+fi
+
+# 7. CIFAR-10, once for the server.
+DATA=${CIFAR10_DIR:-$REPO/../shared/cifar10}
+if [ ! -f "$PREFIX/cifar10/cifar-10-batches-py/test_batch" ]; then
+  if [ -f "$DATA/cifar-10-batches-py/test_batch" ]; then
+    say "CIFAR-10 from $DATA into $PREFIX/cifar10"
+    rm -rf "$PREFIX/cifar10.part"; mkdir -p "$PREFIX/cifar10.part"
+    cp -r "$DATA/cifar-10-batches-py" "$PREFIX/cifar10.part/"
+    rm -rf "$PREFIX/cifar10"; mv "$PREFIX/cifar10.part" "$PREFIX/cifar10"
+  else
+    say "CIFAR-10: downloading the official archive into $PREFIX/cifar10"
+    (cd "$REPO" && "$GO" run ./cmd/cifarlab data -dir "$PREFIX/cifar10")
+  fi
+fi
+
+# 8. The kernel: wrapper, go shim, kernel spec in the hub's venv (every student's JupyterLab).
+K=$PREFIX/kernel
+mkdir -p "$K/bin"
+cat >"$K/bin/go" <<EOF
+#!/bin/sh
+# Written by hub/setup.sh: the hub kernel's go. Before GoNB's automatic go get in a notebook's
+# module inside the workspace, require cifarlab (the shared copy answers for it).
+if [ "\$1" = get ] && [ -f go.work ] && [ -f go.mod ] && ! grep -q 'github.com/cifarlab/cifarlab v' go.mod; then
+  '$GOROOT_BIN/go' mod edit -require=github.com/cifarlab/cifarlab@v0.0.0-00010101000000-000000000000 || exit
+fi
+exec '$GOROOT_BIN/go' "\$@"
+EOF
+cat >"$K/gonb-kernel.sh" <<EOF
+#!/bin/sh
+# Written by hub/setup.sh: the Go (gonb) kernel of the class hub. Shared, read-only: the module
+# cache (GOPROXY=off: nothing is downloaded), the toolchain (GOTOOLCHAIN=local), the tools, the
+# plugin, CIFAR-10, the cifarlab module. Private: GOCACHE (~/.cache/go-build), the runs and the
+# flat cache (~/.cache/cifarlab), GoNB's temporary modules (/tmp, mode 700).
+# Fairness: the spawner puts each student's server and kernels in a CPU cgroup of their own (equal
+# shares); GOMAXPROCS is limited to CIFARLAB_HUB_THREADS when the spawner sets it.
+PATH='$K/bin':'$PREFIX/gonb-tools/bin':'$GOROOT_BIN':"\$PATH"
+GOEXPERIMENT=\${GOEXPERIMENT:-simd}
+GOFLAGS="-ldflags=-w -mod=mod"
+GOMODCACHE='$PREFIX/gomod'
+GOPROXY=off
+GOSUMDB=off
+GOTOOLCHAIN=local
+CIFAR10_DIR='$PREFIX/cifar10'
+CIFARLAB_PJRT_PLUGIN='$PLUGIN'
+export PATH GOEXPERIMENT GOFLAGS GOMODCACHE GOPROXY GOSUMDB GOTOOLCHAIN CIFAR10_DIR CIFARLAB_PJRT_PLUGIN
+if [ -n "\${CIFARLAB_HUB_THREADS:-}" ]; then
+  GOMAXPROCS=\$CIFARLAB_HUB_THREADS
+  export GOMAXPROCS
+fi
+exec '$PREFIX/gonb-tools/bin/gonb' "\$@" -go_work='$PREFIX/cifarlab'
+EOF
+chmod 755 "$K/gonb-kernel.sh" "$K/bin/go"
+KS=$VENV/share/jupyter/kernels/gonb
+mkdir -p "$KS"
+cat >"$KS/kernel.json" <<EOF
+{
+ "argv": ["$K/gonb-kernel.sh", "--kernel", "{connection_file}", "-logtostderr=true"],
+ "display_name": "Go (gonb)",
+ "language": "go",
+ "interrupt_mode": "message",
+ "env": {}
+}
+EOF
+[ -f "$HOME/.local/share/jupyter/kernels/gonb/logo-svg.svg" ] && cp "$HOME/.local/share/jupyter/kernels/gonb/logo-svg.svg" "$KS/"
+
+# Read-only for everyone but root.
+chown -R root:root "$PREFIX"
+chmod -R u+rwX,go+rX,go-w "$PREFIX"
+say "ready in $(( $(date +%s) - t0 ))s: $("$VENV/bin/jupyterhub" --version 2>/dev/null | tail -1) (JupyterHub), $("$VENV/bin/jupyter-lab" --version) (JupyterLab), configurable-http-proxy $(node -p "require('$NODE_DIR/node_modules/configurable-http-proxy/package.json').version")"
