@@ -103,13 +103,6 @@ if [ -f "$SRC_PLUGIN" ] && ! cmp -s "$SRC_PLUGIN.manifest" "$PLUGIN.manifest"; t
   mkdir -p "$PREFIX/pjrt"; rm -f "$PLUGIN.verified"
   cp "$SRC_PLUGIN" "$PLUGIN.part" && mv "$PLUGIN.part" "$PLUGIN"
   cp "$SRC_PLUGIN.manifest" "$PLUGIN.manifest"
-  sleep 2   # the stamp is written only once the file's change time is in the past
-fi
-if [ -f "$PLUGIN" ]; then
-  (cd "$REPO" && GOFLAGS=-mod=mod "$GO" run ./hub/pluginstamp "$PLUGIN")
-  [ -f "$PLUGIN.verified" ] || say "note: no check stamp beside $PLUGIN (each cell hashes the plugin)"
-else
-  say "note: no PJRT plugin at $SRC_PLUGIN: kernels train on GoMLX's pure-Go backend"
 fi
 
 # 7. CIFAR-10, once for the server.
@@ -148,7 +141,7 @@ cat >"$K/gonb-kernel.sh" <<EOF
 # shares); GOMAXPROCS is limited to CIFARLAB_HUB_THREADS when the spawner sets it.
 PATH='$K/bin':'$PREFIX/gonb-tools/bin':'$GOROOT_BIN':"\$PATH"
 GOEXPERIMENT=\${GOEXPERIMENT:-simd}
-GOFLAGS="-ldflags=-w -mod=mod"
+GOFLAGS="-ldflags=-w"
 GOMODCACHE='$PREFIX/gomod'
 GOPROXY=off
 GOSUMDB=off
@@ -179,4 +172,12 @@ EOF
 # Read-only for everyone but root.
 chown -R root:root "$PREFIX"
 chmod -R u+rwX,go+rX,go-w "$PREFIX"
+# The plugin's check stamp, after the last change of its inode (chown and chmod change its ctime).
+if [ -f "$PLUGIN" ]; then
+  sleep 2   # the stamp is written only once the file's change time is safely in the past
+  (cd "$REPO" && GOFLAGS=-mod=mod "$GO" run ./hub/pluginstamp "$PLUGIN")
+  [ -f "$PLUGIN.verified" ] || say "note: no check stamp beside $PLUGIN (each cell hashes the plugin)"
+else
+  say "note: no PJRT plugin at $SRC_PLUGIN: kernels train on GoMLX's pure-Go backend"
+fi
 say "ready in $(( $(date +%s) - t0 ))s: $("$VENV/bin/jupyterhub" --version 2>/dev/null | tail -1) (JupyterHub), $("$VENV/bin/jupyter-lab" --version) (JupyterLab), configurable-http-proxy $(node -p "require('$NODE_DIR/node_modules/configurable-http-proxy/package.json').version")"

@@ -1,0 +1,251 @@
+// The class hub driven in Debian's Chromium through Playwright (run by hub/test.sh, as root):
+// every student given in HUB_STUDENTS logs in at the same time, opens exercise2.ipynb from their
+// ~/cifarlab-labs, Run All (quick mode: the spawner passes CIFARLAB_QUICK=1), exports the PDF
+// through File > Save and Export Notebook As > PDF (the download checked with pdftotext), and in a
+// terminal of their own exports it again with jupyter nbconvert --to webpdf into their home. With
+// HUB_CHECK_ISOLATION=1 the first student also tries the second's server (HTTP 403 or 404 wanted)
+// and files (from a terminal and from a cell of their kernel), and writes to the shared tree; the
+// teacher (HUB_TEACHER) opens the admin page, which a student may not.
+// Prints one JSON line "RESULT {...}" with each student's timings and what was seen.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const base = process.env.HUB_URL; // http://127.0.0.1:PORT
+const out = process.env.OUT;
+const students = JSON.parse(process.env.HUB_STUDENTS); // [{name, password}]
+const teacher = process.env.HUB_TEACHER ? JSON.parse(process.env.HUB_TEACHER) : null;
+const isolation = process.env.HUB_CHECK_ISOLATION === '1';
+const RUN_TIMEOUT = Number(process.env.HUB_RUN_TIMEOUT || 900) * 1000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const PANEL = '.jp-NotebookPanel:not(.lm-mod-hidden)';
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+const result = { students: {}, failures: [] };
+
+async function login(ctx, u) {
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(60_000);
+  await page.goto(`${base}/hub/login`);
+  await page.fill('input[name=username]', u.name);
+  await page.fill('input[name=password]', u.password);
+  await page.click('input[type=submit], button[type=submit]');
+  return page;
+}
+
+// Inside the student's page: a request to their own server (or another's) with the page's cookies.
+async function fetchIn(page, url, opts = {}) {
+  return page.evaluate(async ([url, opts]) => {
+    const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1];
+    const headers = { ...(opts.headers || {}) };
+    if (xsrf) headers['X-XSRFToken'] = decodeURIComponent(xsrf);
+    const r = await fetch(url, { ...opts, headers, redirect: 'manual' });
+    let body = '';
+    try { body = await r.text(); } catch { /* opaque */ }
+    return { status: r.status, type: r.type, body: body.slice(0, 2000) };
+  }, [url, opts]);
+}
+
+// A terminal of the student's server: runs one command line and returns what it printed up to the
+// marker line "__DONE__".
+async function terminal(page, prefix, command, ms = 300_000) {
+  const t = await fetchIn(page, `${prefix}/api/terminals`, { method: 'POST' });
+  assert.equal(t.status, 200, `POST ${prefix}/api/terminals: ${t.status} ${t.body}`);
+  const name = JSON.parse(t.body).name;
+  const text = await page.evaluate(([wsUrl, command, ms]) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl);
+    let buf = '';
+    const timer = setTimeout(() => { ws.close(); reject(new Error(`terminal: no __DONE__ in ${ms} ms: ${buf.slice(-800)}`)); }, ms);
+    ws.onopen = () => ws.send(JSON.stringify(['stdin', `${command}; echo __DO""NE__\r`]));
+    ws.onmessage = (ev) => {
+      const m = JSON.parse(ev.data);
+      if (m[0] === 'stdout') buf += m[1];
+      if (/^__DONE__\r?$/m.test(buf)) { clearTimeout(timer); ws.close(); resolve(buf); }
+    };
+    ws.onerror = () => reject(new Error('terminal websocket error'));
+  }), [`${base.replace(/^http/, 'ws')}${prefix}/terminals/websocket/${name}`, command, ms]);
+  await fetchIn(page, `${prefix}/api/terminals/${name}`, { method: 'DELETE' });
+  return text;
+}
+
+// One cell in the student's running kernel (the notebook's session), through the kernel's websocket.
+async function cell(page, prefix, code, ms = 120_000) {
+  const s = await fetchIn(page, `${prefix}/api/sessions`);
+  const kernel = JSON.parse(s.body).find((x) => x.path.endsWith('exercise2.ipynb')).kernel.id;
+  return page.evaluate(([wsUrl, code, ms]) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl);
+    const id = `cifarlab-${Math.random()}`;
+    let text = '';
+    const timer = setTimeout(() => { ws.close(); reject(new Error(`cell: no reply in ${ms} ms: ${text}`)); }, ms);
+    ws.onopen = () => ws.send(JSON.stringify({
+      header: { msg_id: id, msg_type: 'execute_request', session: id, username: '', version: '5.3', date: new Date().toISOString() },
+      parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
+      content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
+    }));
+    ws.onmessage = (ev) => {
+      const m = JSON.parse(ev.data);
+      if (m.parent_header?.msg_id !== id) return;
+      if (m.msg_type === 'stream') text += m.content.text;
+      if (m.msg_type === 'error') text += m.content.ename + ': ' + m.content.evalue;
+      if (m.msg_type === 'status' && m.content.execution_state === 'idle') { clearTimeout(timer); ws.close(); resolve(text); }
+    };
+    ws.onerror = () => reject(new Error('kernel websocket error'));
+  }), [`${base.replace(/^http/, 'ws')}${prefix}/api/kernels/${kernel}/channels`, code, ms]);
+}
+
+async function menu(page, top, ...items) {
+  await page.click(`.lm-MenuBar-itemLabel:text-is("${top}")`);
+  for (const item of items) await page.click(`.lm-Menu:visible .lm-Menu-itemLabel:text-is("${item}")`);
+}
+
+async function codeCells(page) {
+  return page.$$eval(`${PANEL} .jp-Notebook .jp-CodeCell`, (els) => els.map((el) => ({
+    prompt: (el.querySelector('.jp-InputPrompt')?.textContent || '').trim(),
+    text: [...el.querySelectorAll('.jp-OutputArea-output')].map((o) => o.innerText).join('\n'),
+    stderr: [...el.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]')].map((o) => o.innerText).join('\n'),
+    errors: el.querySelectorAll('[data-mime-type="application/vnd.jupyter.error"]').length,
+  })));
+}
+
+async function student(u, i) {
+  const r = { login_s: 0, run_all_s: 0, pdf_menu_s: 0, pdf_terminal_s: 0 };
+  result.students[u.name] = r;
+  const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
+  const t0 = Date.now();
+  const page = await login(ctx, u);
+  const prefix = `/user/${u.name}`;
+  // The hub spawns the server (its progress page), then JupyterLab opens.
+  await page.waitForURL(new RegExp(`${prefix}/lab`), { timeout: 240_000 });
+  await page.waitForSelector('.jp-DirListing-item', { timeout: 120_000 });
+  r.login_s = (Date.now() - t0) / 1000;
+  const listing = await fetchIn(page, `${prefix}/api/contents`);
+  r.labs = JSON.parse(listing.body).content.map((f) => f.name).sort();
+  assert.ok(r.labs.includes('exercise2.ipynb'), `${u.name}: no exercise2.ipynb in ~/cifarlab-labs: ${r.labs}`);
+
+  // Open exercise2.ipynb from the file browser; Run All.
+  await page.dblclick('.jp-DirListing-item[title*="exercise2.ipynb"], .jp-DirListing-item:has-text("exercise2.ipynb")');
+  await page.waitForSelector(`${PANEL} .jp-Notebook .jp-CodeCell`);
+  await page.waitForSelector(`${PANEL} .jp-Notebook-ExecutionIndicator[data-status="idle"], ${PANEL} .jp-Toolbar-kernelName:has-text("Go")`, { timeout: 120_000 }).catch(() => {});
+  await sleep(2000);
+  await menu(page, 'Edit', 'Clear Outputs of All Cells');
+  await sleep(500);
+  assert.equal((await codeCells(page)).filter((c) => /^\[\d+\]/.test(c.prompt) || c.text).length, 0, `${u.name}: outputs not cleared`);
+  const t1 = Date.now();
+  await menu(page, 'Run', 'Run All Cells');
+  for (;;) {
+    assert.ok(Date.now() - t1 < RUN_TIMEOUT, `${u.name}: Run All did not finish in ${RUN_TIMEOUT / 1000} s`);
+    const cs = await codeCells(page);
+    const ks = JSON.parse((await fetchIn(page, `${prefix}/api/kernels`)).body);
+    if (cs.length && cs.every((c) => /^\[\d+\]/.test(c.prompt)) && ks.length && ks.every((k) => k.execution_state === 'idle')) break;
+    await sleep(500);
+  }
+  r.run_all_s = (Date.now() - t1) / 1000;
+  const cs = await codeCells(page);
+  cs.forEach((c, k) => {
+    assert.equal(c.errors, 0, `${u.name}: code cell ${k + 1} shows an error: ${c.text.slice(0, 400)}`);
+    assert.doesNotMatch(c.stderr, /^(panic: |fatal error: |error|Error:|failed to run )|exit status \d+$/m, `${u.name}: code cell ${k + 1}: ${c.stderr.slice(0, 400)}`);
+  });
+  const acc = /Test accuracy: ([0-9.]+)/.exec(cs.map((c) => c.text).join('\n'));
+  assert.ok(acc, `${u.name}: no "Test accuracy" printed`);
+  r.test_accuracy = Number(acc[1]);
+  const src = /CIFAR-10[^\n]*/.exec(cs[1]?.text || '');
+  r.data_source = src ? src[0].slice(0, 200) : '';
+  await page.screenshot({ path: path.join(out, `${u.name}-exercise2.png`) });
+
+  // File > Save and Export Notebook As > PDF.
+  const t2 = Date.now();
+  await menu(page, 'File', 'Save and Export Notebook As');
+  const sub = page.locator('.lm-Menu:visible').nth(1);
+  await sub.waitFor();
+  const download = new Promise((resolve) => {
+    page.once('download', resolve);
+    ctx.once('page', (p) => p.once('download', resolve));
+  });
+  await sub.locator('.lm-Menu-itemLabel:text-is("PDF")').click();
+  const d = await Promise.race([download, sleep(300_000).then(() => null)]);
+  assert.ok(d, `${u.name}: no PDF download within 300 s`);
+  const file = path.join(out, `${u.name}-exercise2.pdf`);
+  await d.saveAs(file);
+  r.pdf_menu_s = (Date.now() - t2) / 1000;
+  const text = execFileSync('pdftotext', [file, '-']).toString();
+  assert.match(text, /Test accuracy/, `${u.name}: the downloaded PDF has no "Test accuracy"`);
+
+  // A terminal of their own: the PDF into their home with nbconvert.
+  const t3 = Date.now();
+  const term = await terminal(page, prefix,
+    'cd ~/cifarlab-labs && jupyter nbconvert --to webpdf exercise2.ipynb >/tmp/nbconvert-$USER.log 2>&1; echo "PDF_RC=$? WHO=$(id -un)"');
+  r.pdf_terminal_s = (Date.now() - t3) / 1000;
+  const m = /PDF_RC=(\d+) WHO=(\S+)/.exec(term);
+  assert.ok(m && m[1] === '0', `${u.name}: jupyter nbconvert --to webpdf in a terminal: ${term.slice(-500)}`);
+  assert.equal(m[2], u.name, `${u.name}: the terminal runs as ${m[2]}`);
+
+  if (isolation && i === 0 && students.length > 1) {
+    const other = students[1].name;
+    r.isolation = {};
+    // The other student's server: through the hub with this student's cookies.
+    const api = await fetchIn(page, `/user/${other}/api/contents`);
+    r.isolation.other_api_status = api.status;
+    assert.ok([403, 404].includes(api.status) || api.type === 'opaqueredirect',
+      `${u.name} -> /user/${other}/api/contents: HTTP ${api.status}`);
+    const p2 = await ctx.newPage();
+    const resp = await p2.goto(`${base}/user/${other}/lab`);
+    r.isolation.other_lab_status = resp.status();
+    r.isolation.other_lab_url = p2.url().replace(base, '');
+    assert.ok([403, 404].includes(resp.status()), `${u.name} -> /user/${other}/lab: HTTP ${resp.status()} at ${p2.url()}`);
+    assert.doesNotMatch(p2.url(), new RegExp(`/user/${other}/lab`), `${u.name} reached ${other}'s JupyterLab`);
+    await p2.close();
+    // The hub's admin page is the teacher's.
+    const adm = await fetchIn(page, '/hub/admin');
+    r.isolation.student_admin_status = adm.status;
+    assert.equal(adm.status, 403, `${u.name} -> /hub/admin: HTTP ${adm.status}`);
+    // Files, from a terminal.
+    const t = await terminal(page, prefix, [
+      `cat /home/${other}/cifarlab-labs/exercise2.ipynb >/dev/null 2>&1; echo "READ_OTHER=$?"`,
+      `ls /home/${other}/.cache >/dev/null 2>&1; echo "LS_OTHER=$?"`,
+      `echo x >/home/${other}/cifarlab-labs/intruder 2>/dev/null; echo "WRITE_OTHER=$?"`,
+      `touch /opt/cifarlab/cifar10/cifar-10-batches-py/test_batch 2>/dev/null; echo "WRITE_DATA=$?"`,
+      `touch /opt/cifarlab/gomod/x /opt/cifarlab/pjrt/x /opt/cifarlab/gonb-tools/bin/x /opt/cifarlab/cifarlab/go.mod 2>/dev/null; echo "WRITE_SHARED=$?"`,
+      `head -c 10 /opt/cifarlab/cifar10/cifar-10-batches-py/test_batch >/dev/null; echo "READ_DATA=$?"`,
+    ].join('; '));
+    for (const [k, want] of [['READ_OTHER', 'non-zero'], ['LS_OTHER', 'non-zero'], ['WRITE_OTHER', 'non-zero'], ['WRITE_DATA', 'non-zero'], ['WRITE_SHARED', 'non-zero'], ['READ_DATA', '0']]) {
+      const v = new RegExp(`${k}=(\\d+)`).exec(t)?.[1];
+      r.isolation[`terminal_${k}`] = v;
+      assert.ok(v !== undefined && (want === '0' ? v === '0' : v !== '0'), `${u.name}: terminal ${k}=${v}, want ${want}`);
+    }
+    // Files, from a cell (GoNB's ! runs a shell command in the kernel, as the student).
+    const c = await cell(page, prefix,
+      `!cat /home/${other}/cifarlab-labs/exercise2.ipynb >/dev/null; echo "CELL_READ_OTHER=$?"; touch /opt/cifarlab/cifar10/x; echo "CELL_WRITE_DATA=$?"; id -un`);
+    r.isolation.cell = c.replace(/\s+/g, ' ').slice(0, 300);
+    assert.match(c, /CELL_READ_OTHER=[1-9]/, `${u.name}: a cell read ${other}'s notebook: ${c}`);
+    assert.match(c, /CELL_WRITE_DATA=[1-9]/, `${u.name}: a cell wrote the shared data: ${c}`);
+    assert.match(c, new RegExp(`Permission denied`), `${u.name}: the cell's output: ${c}`);
+  }
+  await ctx.close();
+}
+
+async function teacherCheck() {
+  const ctx = await browser.newContext();
+  const page = await login(ctx, teacher);
+  await page.waitForURL(/\/(hub|user)\//, { timeout: 120_000 });
+  const adm = await page.goto(`${base}/hub/admin`);
+  const users = await fetchIn(page, '/hub/api/users');
+  result.teacher = { admin_status: adm.status(), api_users_status: users.status };
+  assert.equal(adm.status(), 200, `teacher -> /hub/admin: HTTP ${adm.status()}`);
+  await ctx.close();
+}
+
+const t0 = Date.now();
+const settled = await Promise.allSettled(students.map((u, i) => student(u, i)));
+settled.forEach((s, i) => { if (s.status === 'rejected') result.failures.push(`${students[i].name}: ${String(s.reason?.message || s.reason).split('\n')[0]}`); });
+if (teacher) {
+  try { await teacherCheck(); } catch (e) { result.failures.push(`teacher: ${String(e.message).split('\n')[0]}`); }
+}
+result.wall_s = (Date.now() - t0) / 1000;
+await browser.close();
+console.log('RESULT ' + JSON.stringify(result));
+process.exit(result.failures.length ? 1 : 0);

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# The class hub, end to end (as root; issue 19): hub/setup.sh, then three students and a teacher
+# as system users of the test (groups of their own; removed with their homes on every way out),
+# JupyterHub on a free port of 127.0.0.1 with the test's own state folder, and hub/test.mjs
+# (Playwright, Debian's Chromium):
+#   phase 1: one student alone: login, exercise2.ipynb Run All (quick mode), PDF export;
+#   phase 2: the three students at the same time (the first one's runs removed before), plus:
+#            student A gets 403/404 for B's server and cannot read B's files from a terminal or a
+#            cell, cannot write the shared tree; the teacher opens the admin page;
+# then checks each student's runs and PDF are in their own home, records wall time and the peak
+# memory (each student's memory cgroup, the hub's cgroup parent for all of them), stops the hub
+# (SIGTERM) and checks that the hub, the proxy and every student's process ended.
+# Prints "N passed, N failed". Writes out/hub/ (screenshots, PDFs, logs, timings.json).
+# Usage: hub/test.sh [--skip-setup]
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+PREFIX=${CIFARLAB_HUB_PREFIX:-/opt/cifarlab}
+OUT=${CIFARLAB_HUB_OUT:-$REPO/out/hub}
+say() { echo "hub test: $*"; }
+pass=0 fail=0
+ok()  { pass=$((pass + 1)); printf '  ok    %s\n' "$*"; }
+bad() { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null; then
+  say "skipped: it must run as root with useradd (it creates system users for the students)"
+  echo "0 passed, 0 failed, 1 skipped"; exit 0
+fi
+[ "${1:-}" = --skip-setup ] || "$HERE/setup.sh"
+VENV=$PREFIX/hub
+
+rm -rf "$OUT"; mkdir -p "$OUT"
+# npm dependencies of the test (playwright-core), from hub/package-lock.json.
+stamp=$(cat "$HERE/package-lock.json" <(node --version) | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$HERE/node_modules/.cifarlab-stamp" 2>/dev/null)" != "$stamp" ]; then
+  (cd "$HERE" && npm ci --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error)
+  echo "$stamp" >"$HERE/node_modules/.cifarlab-stamp"
+fi
+
+tag=$$
+SG=chs$tag TG=cht$tag
+A=chsa$tag B=chsb$tag C=chsc$tag T=chta$tag
+STATE=$(mktemp -d /tmp/cifarlab-hub-test.XXXXXX)
+HUB_PID=""
+users_of_test() { echo "$A $B $C $T"; }
+cleanup() {
+  set +e
+  if [ -n "$HUB_PID" ] && kill -0 "$HUB_PID" 2>/dev/null; then kill "$HUB_PID"; sleep 5; kill -9 "$HUB_PID" 2>/dev/null; fi
+  [ -f "$STATE/proxy.pid" ] && kill "$(cat "$STATE/proxy.pid")" 2>/dev/null
+  for u in $(users_of_test); do
+    for p in $(pgrep -u "$u" 2>/dev/null); do kill "$p" 2>/dev/null; done
+  done
+  sleep 1
+  for u in $(users_of_test); do
+    for p in $(pgrep -u "$u" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    if id "$u" >/dev/null 2>&1; then
+      find /tmp /var/tmp -xdev -user "$u" -prune -exec rm -rf {} + 2>/dev/null
+      userdel -r "$u" >/dev/null 2>&1 || userdel -f -r "$u" >/dev/null 2>&1
+    fi
+    rm -rf "/home/$u"
+    for cg in /sys/fs/cgroup/cpu/cifarlab-hub/$u /sys/fs/cgroup/memory/cifarlab-hub/$u /sys/fs/cgroup/cifarlab-hub/$u; do
+      [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
+    done
+  done
+  groupdel "$SG" 2>/dev/null; groupdel "$TG" 2>/dev/null
+  rm -rf "$STATE"
+}
+trap cleanup EXIT
+groupadd "$SG"; groupadd "$TG"
+declare -A PW
+for u in $A $B $C; do useradd -m -s /bin/bash -G "$SG" "$u"; done
+useradd -m -s /bin/bash -G "$TG" "$T"
+for u in $A $B $C $T; do
+  PW[$u]=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  echo "$u:${PW[$u]}" | chpasswd
+done
+say "users: students $A $B $C (group $SG), teacher $T (group $TG)"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=$(free_port) API_PORT=$(free_port) PROXY_API_PORT=$(free_port)
+export CIFARLAB_HUB_IP=127.0.0.1 CIFARLAB_HUB_PORT=$PORT CIFARLAB_HUB_API_PORT=$API_PORT \
+  CIFARLAB_HUB_PROXY_API_PORT=$PROXY_API_PORT CIFARLAB_HUB_STATE=$STATE \
+  CIFARLAB_HUB_STUDENTS=$SG CIFARLAB_HUB_TEACHERS=$TG CIFARLAB_QUICK=1
+URL=http://127.0.0.1:$PORT
+(cd "$STATE" && exec setsid "$VENV/bin/jupyterhub" -f "$VENV/etc/jupyterhub/jupyterhub_config.py") >"$OUT/jupyterhub.log" 2>&1 &
+HUB_PID=$!
+for _ in $(seq 120); do
+  curl -fsS "$URL/hub/health" >/dev/null 2>&1 && break
+  kill -0 "$HUB_PID" 2>/dev/null || break
+  sleep 0.5
+done
+if curl -fsS "$URL/hub/health" >/dev/null 2>&1; then ok "JupyterHub $("$VENV/bin/jupyterhub" --version) on $URL (configurable-http-proxy; the hub's API on 127.0.0.1:$API_PORT)"
+else bad "JupyterHub did not start (log: $OUT/jupyterhub.log)"; tail -20 "$OUT/jupyterhub.log"; echo "$pass passed, $fail failed"; exit 1; fi
+if ss -ltnH 2>/dev/null | awk '{print $4}' | grep -E ":($PORT|$API_PORT|$PROXY_API_PORT)\$" | grep -vq '^127\.0\.0\.1:'; then
+  bad "a hub port listens beyond 127.0.0.1: $(ss -ltnH | grep -E ":($PORT|$API_PORT|$PROXY_API_PORT) ")"
+else ok "the hub, its API and the proxy's API listen on 127.0.0.1 only"; fi
+
+students_json() { local s="" u; for u in "$@"; do s="$s${s:+,}{\"name\":\"$u\",\"password\":\"${PW[$u]}\"}"; done; echo "[$s]"; }
+# Peak memory: each student's memory cgroup (the spawner makes cifarlab-hub/USER), reset per phase.
+CGM=/sys/fs/cgroup/memory/cifarlab-hub
+reset_peaks() { for f in "$CGM"/memory.max_usage_in_bytes "$CGM"/*/memory.max_usage_in_bytes; do [ -f "$f" ] && echo 0 >"$f" 2>/dev/null; done; true; }
+mib() { echo $(( ${1:-0} / 1048576 )); }
+# RSS of the students' processes, summed, sampled every second (the largest sum is kept).
+rss_sampler() { # file users...
+  set +e
+  local f=$1; shift
+  local max=0 cur
+  while :; do
+    cur=$(for u in "$@"; do ps -u "$u" -o rss= 2>/dev/null; done | awk '{s+=$1} END {print s+0}')
+    [ "$cur" -gt "$max" ] && max=$cur && echo "$max" >"$f"
+    sleep 1
+  done
+}
+
+run_phase() { # name isolation users...
+  local name=$1 iso=$2; shift 2
+  reset_peaks
+  echo 0 >"$OUT/rss-$name"
+  rss_sampler "$OUT/rss-$name" "$@" &
+  local sampler=$! t0 rc=0
+  t0=$(date +%s)
+  HUB_URL=$URL OUT=$OUT HUB_STUDENTS=$(students_json "$@") HUB_CHECK_ISOLATION=$iso \
+    HUB_TEACHER=$([ "$iso" = 1 ] && echo "{\"name\":\"$T\",\"password\":\"${PW[$T]}\"}") \
+    node "$HERE/test.mjs" >"$OUT/test-$name.log" 2>&1 || rc=$?
+  local secs=$(( $(date +%s) - t0 ))
+  kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
+  local res
+  res=$(sed -n 's/^RESULT //p' "$OUT/test-$name.log")
+  echo "$res" >"$OUT/result-$name.json"
+  if [ "$rc" = 0 ]; then ok "$name: $# student(s) logged in, Run All of exercise2.ipynb (quick) without errors, PDF exported (menu and terminal) in ${secs}s"
+  else bad "$name: test.mjs exited $rc:"; { echo "$res" | python3 -c 'import json,sys; [print("      ", f) for f in json.load(sys.stdin)["failures"]]' 2>/dev/null || tail -20 "$OUT/test-$name.log"; }; fi
+  local peaks="" total=0 p u
+  for u in "$@"; do
+    p=$(cat "$CGM/$u/memory.max_usage_in_bytes" 2>/dev/null || echo 0)
+    total=$((total + p)); peaks="$peaks $u=$(mib "$p")MiB"
+  done
+  echo "$res" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+for n, s in r["students"].items():
+    print("   ", n, " ".join("%s=%s" % (k, v) for k, v in s.items() if k != "isolation" and k != "labs"))
+    if "isolation" in s: print("    isolation:", json.dumps(s["isolation"]))
+if "teacher" in r: print("    teacher:", json.dumps(r["teacher"]))' 2>/dev/null || true
+  say "$name: wall ${secs}s; peak memory per student (cgroup, incl. page cache):$peaks; sum of peaks $(mib $total) MiB; peak RSS of all their processes $(( $(cat "$OUT/rss-$name") / 1024 )) MiB"
+  printf '{"phase":"%s","students":%d,"wall_s":%d,"cgroup_peak_sum_mib":%d,"rss_peak_mib":%d,"result":%s}\n' \
+    "$name" "$#" "$secs" "$(mib $total)" "$(( $(cat "$OUT/rss-$name") / 1024 ))" "${res:-null}" >>"$OUT/timings.json"
+}
+
+check_home() { # user
+  local u=$1 h=/home/$1 owner
+  if [ -f "$h/cifarlab-labs/exercise2.pdf" ] && pdftotext "$h/cifarlab-labs/exercise2.pdf" - 2>/dev/null | grep -q 'Test accuracy'; then
+    owner=$(stat -c %U "$h/cifarlab-labs/exercise2.pdf")
+    if [ "$owner" = "$u" ]; then ok "$u: ~/cifarlab-labs/exercise2.pdf (theirs, with the test accuracy)"; else bad "$u: the PDF belongs to $owner"; fi
+  else bad "$u: no ~/cifarlab-labs/exercise2.pdf with the test accuracy"; fi
+  local runs
+  runs=$(find "$h/.cache/cifarlab/runs-quick" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
+  if [ "$runs" -ge 1 ] && [ -z "$(find "$h/.cache/cifarlab" ! -user "$u" 2>/dev/null | head -1)" ]; then ok "$u: $runs run(s) in ~/.cache/cifarlab/runs-quick, all theirs"
+  else bad "$u: no runs of their own in ~/.cache/cifarlab/runs-quick"; fi
+  if [ "$(stat -c %a "$h")" = 700 ]; then ok "$u: home mode 700"; else bad "$u: home mode $(stat -c %a "$h")"; fi
+}
+
+# Phase 1: one student alone.
+run_phase one 0 "$A"
+# Phase 2: three at once; A's runs go, so that A trains again.
+rm -rf "/home/$A/.cache/cifarlab/runs-quick"
+run_phase three 1 "$A" "$B" "$C"
+for u in $A $B $C; do check_home "$u"; done
+# From root's side too: A cannot read B's notebook or write the shared data.
+if runuser -u "$A" -- cat "/home/$B/cifarlab-labs/exercise2.ipynb" >/dev/null 2>&1; then bad "$A can read $B's notebook"; else ok "$A cannot read $B's notebook (runuser)"; fi
+if [ -z "$(find "$PREFIX" -perm /022 ! -type l 2>/dev/null | head -1)" ] && [ -z "$(find "$PREFIX" ! -user root 2>/dev/null | head -1)" ]; then
+  ok "$PREFIX (data, modules, tools, plugin, the hub) is root's and writable by no one else"
+else bad "$PREFIX has files writable by others or not root's: $(find "$PREFIX" \( -perm /022 ! -type l \) -o ! -user root | head -3)"; fi
+
+# Stop: SIGTERM to the hub stops every student's server (and so their kernels) and the proxy.
+proxy_pid=$(cat "$STATE/proxy.pid" 2>/dev/null || true)
+t0=$(date +%s)
+kill -TERM "$HUB_PID"
+for _ in $(seq 60); do kill -0 "$HUB_PID" 2>/dev/null || break; sleep 1; done
+left=""
+for _ in $(seq 20); do
+  left=$(for u in $(users_of_test); do pgrep -u "$u" -a 2>/dev/null; done; kill -0 "$HUB_PID" 2>/dev/null && echo "hub $HUB_PID"; [ -n "$proxy_pid" ] && kill -0 "$proxy_pid" 2>/dev/null && echo "proxy $proxy_pid"; true)
+  [ -z "$left" ] && break
+  sleep 1
+done
+if [ -z "$left" ]; then ok "the hub, the proxy, every server and kernel stopped in $(( $(date +%s) - t0 ))s"; HUB_PID=""
+else bad "still running after the hub's SIGTERM: $(echo "$left" | head -5 | tr '\n' ';')"; fi
+
+echo "hub test: timings in $OUT/timings.json, logs and screenshots in $OUT"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
