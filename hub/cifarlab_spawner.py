@@ -12,9 +12,11 @@ student, started by the hub as root) plus
   no more CPU than one running a single one; optionally a memory limit (CIFARLAB_HUB_MEM_LIMIT,
   bytes). The cgroup's peak memory is what hub/test.sh reports.
 """
+import asyncio
 import os
 import pwd
 import shutil
+import signal
 
 from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Unicode, Integer
@@ -77,6 +79,34 @@ class CifarlabSpawner(LocalProcessSpawner):
                 open(os.path.join(d, "cgroup.procs"), "w").write(str(pid))
             except OSError as e:
                 self.log.warning("cifarlab: no cgroup %s for %s: %s", d, self.user.name, e)
+
+    def cgroup_pids(self):
+        pids = set()
+        for d in cgroup_dirs(self.user.name):
+            try:
+                pids.update(int(p) for p in open(os.path.join(d, "cgroup.procs")).read().split())
+            except OSError:
+                pass
+        return pids
+
+    async def stop(self, now=False):
+        """Stops the server as LocalProcessSpawner does, then whatever the student still runs in
+        their cgroup (kernels, gopls, cell programs, nbconvert's Chromium): SIGTERM, then SIGKILL
+        after 5 s. The hub's own processes are never in a student's cgroup."""
+        await super().stop(now=now)
+        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 2)):
+            pids = self.cgroup_pids()
+            if not pids:
+                break
+            for p in pids:
+                try:
+                    os.kill(p, sig)
+                except OSError:
+                    pass
+            for _ in range(wait * 10):
+                if not self.cgroup_pids():
+                    break
+                await asyncio.sleep(0.1)
 
     async def start(self):
         self.notebook_dir = "~/" + self.labs_dir
