@@ -6,6 +6,11 @@
 #                              prints the URL with its token; no browser opened without a display)
 #   ./labs.sh pdf [NB.ipynb]   set up, execute notebooks headless, export out/NAME.pdf
 #   ./labs.sh data [-dir DIR]  load CIFAR-10 and describe it (no Jupyter needed)
+#   sudo ./labs.sh hub [setup|start|test]
+#                              a class on this server: JupyterHub for every student (see hub/):
+#                              setup (hub/setup.sh), start (setup, then the hub in the foreground on
+#                              $CIFARLAB_HUB_IP:$CIFARLAB_HUB_PORT, default 127.0.0.1:8000; the
+#                              default), test (hub/test.sh)
 #
 # Data comes from CIFAR10_DIR, else the per-user cache (downloading the official archive there).
 set -euo pipefail
@@ -18,6 +23,20 @@ if ! command -v go >/dev/null; then
 fi
 case "${1:-}" in
   data) shift; exec go run ./cmd/cifarlab data "$@" ;;
+  hub)
+    shift
+    [ "$(id -u)" = 0 ] || { echo "labs.sh hub: run it as root (sudo ./labs.sh hub): the hub starts each student's server as that student" >&2; exit 1; }
+    case "${1:-start}" in
+      setup) exec hub/setup.sh ;;
+      test) shift; exec hub/test.sh "$@" ;;
+      start)
+        hub/setup.sh
+        venv=${CIFARLAB_HUB_PREFIX:-/opt/cifarlab}/hub
+        state=${CIFARLAB_HUB_STATE:-/var/lib/cifarlab-hub}
+        echo "labs.sh: JupyterHub at http://${CIFARLAB_HUB_IP:-127.0.0.1}:${CIFARLAB_HUB_PORT:-8000}/ (students: group ${CIFARLAB_HUB_STUDENTS:-cifarlab-students}, teachers: group ${CIFARLAB_HUB_TEACHERS:-cifarlab-teachers}; Ctrl-C to stop)"
+        cd "$state" && exec "$venv/bin/jupyterhub" -f "$venv/etc/jupyterhub/jupyterhub_config.py" ;;
+      *) echo "usage: sudo ./labs.sh hub [setup|start|test]" >&2; exit 2 ;;
+    esac ;;
 esac
 kernel-setup/setup.sh
 # JupyterLab in the virtual environment that the set-up made (Debian's classic Notebook where it
@@ -56,6 +75,6 @@ case "${1:-}" in
     echo "labs.sh: JupyterLab is not installed (PyPI unreachable?); opening Debian's classic Notebook"
     exec "${JUPYTER:-jupyter}" notebook --notebook-dir=notebooks "${args[@]}" ;;
   *)
-    echo "usage: ./labs.sh [pdf [NOTEBOOK.ipynb ...] | data [-dir DIR]]" >&2
+    echo "usage: ./labs.sh [pdf [NOTEBOOK.ipynb ...] | data [-dir DIR] | hub [setup|start|test]]" >&2
     exit 2 ;;
 esac

@@ -36,6 +36,10 @@ say "kernel-setup/setup.sh (Debian packages, the PJRT plugin)"
   || { tail -20 /tmp/cifarlab-hub-kernel-setup.log; die "kernel-setup/setup.sh failed (log: /tmp/cifarlab-hub-kernel-setup.log)"; }
 mkdir -p "$PREFIX" "$STATE"
 chmod 755 "$PREFIX"; chmod 700 "$STATE"
+# The Unix groups the hub lets in (students) and makes admins (teachers): usermod -aG GROUP USER.
+for g in "${CIFARLAB_HUB_STUDENTS:-cifarlab-students}" "${CIFARLAB_HUB_TEACHERS:-cifarlab-teachers}"; do
+  getent group "$g" >/dev/null || { groupadd "$g"; say "made the group $g"; }
+done
 
 # 1. The venv (stamp: the lock's SHA-256 and the Python version).
 PY=${CIFARLAB_PYTHON:-/usr/bin/python3}
@@ -168,6 +172,11 @@ cat >"$KS/kernel.json" <<EOF
 }
 EOF
 [ -f "$HOME/.local/share/jupyter/kernels/gonb/logo-svg.svg" ] && cp "$HOME/.local/share/jupyter/kernels/gonb/logo-svg.svg" "$KS/"
+
+# Students' login shells (JupyterLab's terminals are login shells, whose /etc/profile resets PATH):
+# the hub's jupyter (nbconvert) after the system's commands.
+printf '%s\n' '# Written by cifarlab hub/setup.sh: the class hub'"'"'s jupyter on PATH, after the system'"'"'s commands.' \
+  "case \":\$PATH:\" in *\":$VENV/bin:\"*) ;; *) PATH=\"\$PATH:$VENV/bin\" ;; esac" >/etc/profile.d/cifarlab-hub.sh
 
 # Read-only for everyone but root.
 chown -R root:root "$PREFIX"

@@ -41,10 +41,11 @@ tag=$$
 SG=chs$tag TG=cht$tag
 A=chsa$tag B=chsb$tag C=chsc$tag T=chta$tag
 STATE=$(mktemp -d /tmp/cifarlab-hub-test.XXXXXX)
-HUB_PID=""
+HUB_PID="" SAMPLER=""
 users_of_test() { echo "$A $B $C $T"; }
 cleanup() {
   set +e
+  [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
   if [ -n "$HUB_PID" ] && kill -0 "$HUB_PID" 2>/dev/null; then kill "$HUB_PID"; sleep 5; kill -9 "$HUB_PID" 2>/dev/null; fi
   [ -f "$STATE/proxy.pid" ] && kill "$(cat "$STATE/proxy.pid")" 2>/dev/null
   for u in $(users_of_test); do
@@ -118,6 +119,7 @@ run_phase() { # name isolation users...
   echo 0 >"$OUT/rss-$name"
   rss_sampler "$OUT/rss-$name" "$@" &
   local sampler=$! t0 rc=0
+  SAMPLER=$sampler
   t0=$(date +%s)
   HUB_URL=$URL OUT=$OUT HUB_STUDENTS=$(students_json "$@") HUB_CHECK_ISOLATION=$iso \
     HUB_TEACHER=$([ "$iso" = 1 ] && echo "{\"name\":\"$T\",\"password\":\"${PW[$T]}\"}") \
