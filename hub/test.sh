@@ -107,6 +107,7 @@ rss_sampler() { # file users...
   local f=$1; shift
   local max=0 cur
   while :; do
+    ps -o rss=,comm= -u "$(IFS=,; echo "$*")" 2>/dev/null >>"$f.procs"
     cur=$(for u in "$@"; do ps -u "$u" -o rss= 2>/dev/null; done | awk '{s+=$1} END {print s+0}')
     [ "$cur" -gt "$max" ] && max=$cur && echo "$max" >"$f"
     sleep 1
@@ -143,6 +144,8 @@ for n, s in r["students"].items():
     print("   ", n, " ".join("%s=%s" % (k, v) for k, v in s.items() if k != "isolation" and k != "labs"))
     if "isolation" in s: print("    isolation:", json.dumps(s["isolation"]))
 if "teacher" in r: print("    teacher:", json.dumps(r["teacher"]))' 2>/dev/null || true
+  # The largest RSS seen of each kind of process (any student): the kernel, gopls, the cell programs.
+  say "$name: peak RSS by process: $(awk '{n=$2; if (n ~ /^gonb_|^main$|^exec_/) n="cell-program(" n ")"; if ($1>m[n]) m[n]=$1} END {for (k in m) if (m[k] > 20000) printf "%s=%dMiB ", k, m[k]/1024}' "$OUT/rss-$name.procs" 2>/dev/null)"
   say "$name: wall ${secs}s; peak memory per student (cgroup, incl. page cache):$peaks; sum of peaks $(mib $total) MiB; peak RSS of all their processes $(( $(cat "$OUT/rss-$name") / 1024 )) MiB"
   printf '{"phase":"%s","students":%d,"wall_s":%d,"cgroup_peak_sum_mib":%d,"rss_peak_mib":%d,"result":%s}\n' \
     "$name" "$#" "$secs" "$(mib $total)" "$(( $(cat "$OUT/rss-$name") / 1024 ))" "${res:-null}" >>"$OUT/timings.json"
@@ -167,6 +170,19 @@ run_phase one 0 "$A"
 rm -rf "/home/$A/.cache/cifarlab/runs-quick"
 run_phase three 1 "$A" "$B" "$C"
 for u in $A $B $C; do check_home "$u"; done
+# A later start (a teacher's update of the originals) copies only what the student lacks: A's
+# saved exercise2.ipynb stays as A left it, a deleted smoke.ipynb comes back.
+before=$(sha256sum "/home/$A/cifarlab-labs/exercise2.ipynb" | cut -d' ' -f1)
+rm -f "/home/$A/cifarlab-labs/smoke.ipynb"
+"$VENV/bin/python" -c '
+import sys, types
+from cifarlab_spawner import CifarlabSpawner
+s = types.SimpleNamespace(user=types.SimpleNamespace(name=sys.argv[1]), labs_source=sys.argv[2], labs_dir="cifarlab-labs")
+CifarlabSpawner.copy_labs(s)' "$A" "$PREFIX/cifarlab/notebooks"
+if [ "$(sha256sum "/home/$A/cifarlab-labs/exercise2.ipynb" | cut -d' ' -f1)" = "$before" ] && ! cmp -s "/home/$A/cifarlab-labs/exercise2.ipynb" "$PREFIX/cifarlab/notebooks/exercise2.ipynb" \
+  && [ "$(stat -c %U "/home/$A/cifarlab-labs/smoke.ipynb" 2>/dev/null)" = "$A" ]; then
+  ok "$A: copying the labs again keeps their saved exercise2.ipynb and restores a deleted smoke.ipynb (theirs)"
+else bad "$A: copying the labs again overwrote their notebook or did not restore smoke.ipynb"; fi
 # From root's side too: A cannot read B's notebook or write the shared data.
 if runuser -u "$A" -- cat "/home/$B/cifarlab-labs/exercise2.ipynb" >/dev/null 2>&1; then bad "$A can read $B's notebook"; else ok "$A cannot read $B's notebook (runuser)"; fi
 if [ -z "$(find "$PREFIX" -perm /022 ! -type l 2>/dev/null | head -1)" ] && [ -z "$(find "$PREFIX" ! -user root 2>/dev/null | head -1)" ]; then
