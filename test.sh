@@ -60,3 +60,7 @@ go test -run '^$' -fuzz FuzzDecodePythonBatch -fuzztime "${FUZZTIME:-15s}" -fuzz
 # The notebooks: every notebook executed in quick mode on the GoNB kernel, PDF export and checks
 # of the PDFs.
 nbrun/test.sh
+
+# The class hub (issue 19): JupyterHub with three students and a teacher as system users, Playwright,
+# exercise2 at the same time, isolation, PDFs, a clean stop (~6 min; skipped, saying so, when not root).
+hub/test.sh
