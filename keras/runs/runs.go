@@ -322,14 +322,9 @@ func Key(m *keras.Model, x keras.Array, y keras.Labels, cfg keras.FitConfig) (st
 	if !ok {
 		return "", errors.New("runs: the model is not compiled; call Compile first")
 	}
-	weights, err := m.Weights()
+	weights, err := weightsSHA256(m)
 	if err != nil {
-		return "", fmt.Errorf("runs: %w", err)
-	}
-	wh := sha256.New() // 7 MB for lab 3: a few tens of milliseconds
-	for _, l := range weights {
-		writeFloats(wh, l.Kernel)
-		writeFloats(wh, l.Bias)
+		return "", err
 	}
 	lr, err := m.LearningRate()
 	if err != nil {
@@ -370,7 +365,7 @@ func Key(m *keras.Model, x keras.Array, y keras.Labels, cfg keras.FitConfig) (st
 		ValX         string              `json:"val_x"`
 		ValY         string              `json:"val_y"`
 	}{
-		Version: keyVersion, Spec: m.Spec(), Weights: hex.EncodeToString(wh.Sum(nil)), LearningRate: lr,
+		Version: keyVersion, Spec: m.Spec(), Weights: hex.EncodeToString(weights), LearningRate: lr,
 		Iterations: iterations, Compile: compile, Fit: fit,
 		X: arrayFingerprint(x), Y: labelsFingerprint(y),
 	}
