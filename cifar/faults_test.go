@@ -83,6 +83,24 @@ func startHelper(t *testing.T, what string, env ...string) (*exec.Cmd, <-chan st
 	return cmd, testutil.StartLines(t, cmd)
 }
 
+// startStuckDownload starts a helper process that downloads body into the cache from a local
+// server that sends part of it and then stalls, and returns once the download has started, with
+// the archive it downloads.
+func startStuckDownload(t *testing.T, cache string, body []byte) (*exec.Cmd, Archive) {
+	t.Helper()
+	started := make(chan struct{})
+	stuck, _ := dlServer(t, dlServeStuck(body, started))
+	a := dlArchive(stuck, body)
+	dl, _ := startHelper(t, "download", "CIFAR_TEST_CACHE="+cache, "CIFAR_TEST_URL="+a.URL,
+		"CIFAR_TEST_SIZE="+fmt.Sprint(a.Size), "CIFAR_TEST_SHA256="+a.SHA256)
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the helper never started downloading")
+	}
+	return dl, a
+}
+
 // waitFor waits until cond holds, failing the test after a while.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -131,16 +149,7 @@ func TestLoadRemovesTemporariesOfKilledProcesses(t *testing.T) {
 	cache := t.TempDir()
 
 	// Killed during the download.
-	started := make(chan struct{})
-	stuck, _ := dlServer(t, dlServeStuck(body, started))
-	a := dlArchive(stuck, body)
-	dl, _ := startHelper(t, "download", "CIFAR_TEST_CACHE="+cache, "CIFAR_TEST_URL="+a.URL,
-		"CIFAR_TEST_SIZE="+fmt.Sprint(a.Size), "CIFAR_TEST_SHA256="+a.SHA256)
-	select {
-	case <-started:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the helper never started downloading")
-	}
+	dl, _ := startStuckDownload(t, cache, body)
 	partial := filepath.Join(cache, "cifar10", ".download-*.tar.gz")
 	waitFor(t, "the partial download", func() bool {
 		m, _ := filepath.Glob(partial)

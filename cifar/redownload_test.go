@@ -12,10 +12,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cifarlab/cifarlab/internal/testutil"
 )
 
 // The tests of this file check that downloading an incomplete cache copy again never loses the
@@ -119,7 +120,7 @@ func TestFailedRedownloadKeepsIncompleteCopy(t *testing.T) {
 			cache, a, left := partlyDeletedCache(t, body)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			var progress safeBuffer
+			var progress testutil.SyncBuffer
 			if tc.cancel {
 				go func() {
 					for !strings.Contains(progress.String(), "Downloading") {
@@ -166,16 +167,7 @@ func TestKilledRedownloadRestoresIncompleteCopy(t *testing.T) {
 	body := archiveOf(t, src)
 	cache, _, left := partlyDeletedCache(t, body)
 
-	started := make(chan struct{})
-	stuck, _ := dlServer(t, dlServeStuck(body, started))
-	a := dlArchive(stuck, body)
-	dl, _ := startHelper(t, "download", "CIFAR_TEST_CACHE="+cache, "CIFAR_TEST_URL="+a.URL,
-		"CIFAR_TEST_SIZE="+fmt.Sprint(a.Size), "CIFAR_TEST_SHA256="+a.SHA256)
-	select {
-	case <-started:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the helper never started downloading")
-	}
+	dl, a := startStuckDownload(t, cache, body)
 	dl.Process.Signal(syscall.SIGKILL)
 	dl.Wait()
 	final := filepath.Join(cache, "cifar10", PythonFolder)
@@ -194,22 +186,4 @@ func TestKilledRedownloadRestoresIncompleteCopy(t *testing.T) {
 	if !strings.Contains(progress.String(), "Put back in "+final) {
 		t.Errorf("progress does not say the copy was put back:\n%s", progress.String())
 	}
-}
-
-// safeBuffer is a bytes.Buffer that a goroutine may read while Load writes it.
-type safeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *safeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
