@@ -192,6 +192,12 @@ func Classes[T ClassID](ids []T) Labels {
 	return Labels{Classes: out}
 }
 
+// ToCategorical one-hot encodes integer class ids with numClasses columns, like Keras's
+// keras.utils.to_categorical(y, num_classes); an id outside [0, numClasses) is an error.
+func ToCategorical[T ClassID](ids []T, numClasses int) (Labels, error) {
+	return Classes(ids).ToOneHot(numClasses)
+}
+
 // Sparse reports whether the labels are class ids rather than one-hot rows.
 func (l Labels) Sparse() bool { return l.OneHot == nil && l.Classes != nil }
 

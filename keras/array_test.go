@@ -93,3 +93,30 @@ func TestArrayValidation(t *testing.T) {
 		})
 	}
 }
+
+// ToCategorical one-hot encodes class ids as Keras's to_categorical does, and refuses an id
+// outside [0, numClasses).
+func TestToCategorical(t *testing.T) {
+	for _, tc := range []struct {
+		ids     []uint8
+		n       int
+		want    []float32
+		wantErr string
+	}{
+		{ids: []uint8{2, 0}, n: 3, want: []float32{0, 0, 1, 1, 0, 0}},
+		{ids: []uint8{}, n: 10, want: []float32{}},
+		{ids: []uint8{1, 3}, n: 3, wantErr: "label 1 is 3, outside [0, 3)"},
+		{ids: []uint8{0}, n: 0, wantErr: "numClasses must be > 0"},
+	} {
+		got, err := ToCategorical(tc.ids, tc.n)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ToCategorical(%v, %d): %v, want an error with %q", tc.ids, tc.n, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got.NumClasses != tc.n || !slices.Equal(got.OneHot, tc.want) {
+			t.Errorf("ToCategorical(%v, %d) = %v (%d classes), %v; want %v", tc.ids, tc.n, got.OneHot, got.NumClasses, err, tc.want)
+		}
+	}
+}

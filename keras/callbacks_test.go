@@ -78,19 +78,19 @@ func TestEarlyStoppingScripted(t *testing.T) {
 		messages []string
 	}{
 		{
-			name: "lab 3 style", es: NewEarlyStopping("val_loss", 3, true), monitor: "val_loss",
+			name: "lab 3 style", es: &EarlyStopping{Monitor: "val_loss", Patience: 3, RestoreBestWeights: true}, monitor: "val_loss",
 			values: []float64{1.0, 0.9, 0.8, 0.85, 0.86, 0.87, 0.7, 0.6},
 			ran:    6, best: 3, stopped: 6, restored: 2,
 			messages: []string{"Epoch 6: early stopping", "Restoring model weights from the end of the best epoch: 3."},
 		},
 		{
-			name: "no restore", es: NewEarlyStopping("val_loss", 2, false), monitor: "val_loss",
+			name: "no restore", es: &EarlyStopping{Monitor: "val_loss", Patience: 2}, monitor: "val_loss",
 			values: []float64{1.0, 1.1, 1.2, 0.5},
 			ran:    3, best: 1, stopped: 3, restored: -1,
 			messages: []string{"Epoch 3: early stopping"},
 		},
 		{
-			name: "restores the best even without stopping (Keras 3)", es: NewEarlyStopping("val_loss", 5, true), monitor: "val_loss",
+			name: "restores the best even without stopping (Keras 3)", es: &EarlyStopping{Monitor: "val_loss", Patience: 5, RestoreBestWeights: true}, monitor: "val_loss",
 			values: []float64{1.0, 0.5, 0.7, 0.8},
 			ran:    4, best: 2, stopped: 0, restored: 1,
 			messages: []string{"Restoring model weights from the end of the best epoch: 2."},
@@ -103,7 +103,7 @@ func TestEarlyStoppingScripted(t *testing.T) {
 			messages: []string{"Epoch 5: early stopping", "Restoring model weights from the end of the best epoch: 3."},
 		},
 		{
-			name: "auto mode maximizes accuracy", es: NewEarlyStopping("val_accuracy", 1, true), monitor: "val_accuracy",
+			name: "auto mode maximizes accuracy", es: &EarlyStopping{Monitor: "val_accuracy", Patience: 1, RestoreBestWeights: true}, monitor: "val_accuracy",
 			values: []float64{0.3, 0.5, 0.4, 0.6},
 			ran:    3, best: 2, stopped: 3, restored: 1,
 			messages: []string{"Epoch 3: early stopping", "Restoring model weights from the end of the best epoch: 2."},
@@ -118,7 +118,7 @@ func TestEarlyStoppingScripted(t *testing.T) {
 		{
 			// As Keras 3: the first monitored value is the best so far whatever it is, NaN included,
 			// and nothing beats NaN afterwards; patience 0 never stops on epoch 0.
-			name: "patience 0 never stops on epoch 0", es: NewEarlyStopping("val_loss", 0, false), monitor: "val_loss",
+			name: "patience 0 never stops on epoch 0", es: &EarlyStopping{Monitor: "val_loss", Patience: 0}, monitor: "val_loss",
 			values: []float64{math.NaN(), 1, 2},
 			ran:    2, best: 1, stopped: 2, restored: -1,
 			messages: []string{"Epoch 2: early stopping"},
@@ -130,7 +130,7 @@ func TestEarlyStoppingScripted(t *testing.T) {
 			ran:     2, best: 1, stopped: 2, restored: 0,
 		},
 		{
-			name: "missing metric", es: NewEarlyStopping("val_loss", 1, true), monitor: "loss",
+			name: "missing metric", es: &EarlyStopping{Monitor: "val_loss", Patience: 1, RestoreBestWeights: true}, monitor: "loss",
 			values: []float64{1, 2, 3},
 			ran:    3, best: 0, stopped: 0, restored: -1,
 			messages: []string{`EarlyStopping: metric "val_loss" is not available (no validation data?); early stopping is off.`},
@@ -273,7 +273,7 @@ func TestCallbackSettingsValidation(t *testing.T) {
 		{NewReduceLROnPlateau("val_loss", 0.5, -1, 0), "ReduceLROnPlateau.Patience"},
 		{NewReduceLROnPlateau("val_loss", 0.5, 1, -1), "ReduceLROnPlateau.MinLR"},
 		{&ReduceLROnPlateau{Factor: 0.5, Mode: "up"}, "ReduceLROnPlateau.Mode"},
-		{NewEarlyStopping("val_loss", -2, false), "EarlyStopping.Patience"},
+		{&EarlyStopping{Monitor: "val_loss", Patience: -2}, "EarlyStopping.Patience"},
 		{&EarlyStopping{Mode: "sideways"}, "EarlyStopping.Mode"},
 	} {
 		if err := tc.cb.OnTrainBegin(run); err == nil || !containsAll(err.Error(), "keras: ", tc.want) {

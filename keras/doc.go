@@ -5,7 +5,8 @@
 // categorical, sparse categorical or mean squared error loss; Fit with Keras's validation split,
 // shuffling, progress lines and callbacks (EarlyStopping, ReduceLROnPlateau, TerminateOnNaN or
 // your own); Evaluate and Predict; Save and Load. It knows nothing of a dataset or an application:
-// package keras/runs adds memoized training on top of Fit, and package lab the CIFAR-10 labs.
+// package keras/runs adds memoized training on top of Fit (runs.FitOrLoad), and package lab the
+// CIFAR-10 labs.
 //
 // A typical use:
 //
@@ -23,7 +24,7 @@
 //	x := keras.NewPixelArray(pixels, -1, 32, 32, 3) // uint8 pixels fed as pixel/255
 //	y := keras.OneHot(oneHot, 10)
 //	hist, err := m.Fit(ctx, x, y, keras.FitConfig{Epochs: 50, BatchSize: 32, ValidationSplit: 0.2, Verbose: 2,
-//		Callbacks: []keras.Callback{keras.NewEarlyStopping("val_loss", 10, true)}})
+//		Callbacks: []keras.Callback{keras.&EarlyStopping{Monitor: "val_loss", Patience: 10, RestoreBestWeights: true}}})
 //
 // The numerics follow Keras 3 on TensorFlow: Glorot-uniform kernels and zero biases by default,
 // Keras's optimizer formulas and defaults (ε = 1e-7), the cross-entropy of a softmax output computed

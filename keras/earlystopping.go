@@ -12,8 +12,7 @@ import (
 //
 // Write it with the fields a Keras call names, e.g.
 // &keras.EarlyStopping{Monitor: "val_loss", Patience: 5, RestoreBestWeights: true}: every zero field
-// is Keras's default (Monitor "val_loss", Mode "auto", MinDelta 0, Patience 0), or use
-// [NewEarlyStopping]. It prints Keras's
+// is Keras's default (Monitor "val_loss", Mode "auto", MinDelta 0, Patience 0). It prints Keras's
 // messages ("Epoch 36: early stopping", "Restoring model weights from the end of the best epoch:
 // 26.") unless Quiet (Keras prints them only with verbose=1; here they are on by default).
 type EarlyStopping struct {
@@ -36,13 +35,6 @@ type EarlyStopping struct {
 	best                          float64
 	bestWeights                   []LayerWeights
 	seen, warned, restored        bool // seen: an epoch was monitored, and best holds its value
-}
-
-// NewEarlyStopping returns an EarlyStopping on monitor (e.g. "val_loss") with the given patience,
-// restoring the best weights at the end when restoreBestWeights; MinDelta 0 and mode "auto" as in
-// Keras.
-func NewEarlyStopping(monitor string, patience int, restoreBestWeights bool) *EarlyStopping {
-	return &EarlyStopping{Monitor: monitor, Patience: patience, Mode: ModeAuto, RestoreBestWeights: restoreBestWeights}
 }
 
 // OnTrainBegin checks the settings and resets the state, so the callback can be reused.

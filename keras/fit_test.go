@@ -406,7 +406,7 @@ func TestCallbackErrorAbortsFit(t *testing.T) {
 	x, y, _ := blobs(11, 40, 4, 4, 4, 2)
 	m := smallModel(t, 5, LossCategoricalCrossentropy, Adam(0.01))
 	boom := &epochEndFunc{fn: func(Training, int, Logs) error { return errBoom }}
-	early := NewEarlyStopping("val_loss", 1, false)
+	early := &EarlyStopping{Monitor: "val_loss", Patience: 1}
 	_, err := m.Fit(context.Background(), x, y, FitConfig{Epochs: 3, BatchSize: 8, Callbacks: []Callback{early, boom}})
 	if !errors.Is(err, errBoom) || !containsAll(err.Error(), "callback 1 (keras.epochEndFunc) OnEpochEnd") {
 		t.Errorf("Fit error %v, want %v wrapped with the callback's name", err, errBoom)

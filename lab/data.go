@@ -19,15 +19,19 @@ import (
 // folder of the settings. After the first load, the flat cache gives the data back in
 // milliseconds, so every cell that needs the images calls it, and such a quick load prints
 // nothing; a load that takes longer than half a second (a download, the first decoding) prints its
-// progress. Dataset.Source says where the data came from.
+// progress. Dataset.Source says where the data came from, in one line.
+//
+// In quick mode (CIFARLAB_QUICK, the test runner's) the splits hold only the first
+// QuickTrainImages training and QuickTestImages test images (Fit says so when it trains).
 //
 // An interrupt (GoNB's stop button sends SIGINT to the cell, a terminal's ctrl-C, SIGTERM) stops
 // the load after it removed what it was writing (a partial download, a flat cache being written);
-// the signal then ends the program as usual.
-func LoadData() (*cifar.Dataset, error) {
+// the signal then ends the program as usual. Like every function of lab, LoadData stops the cell
+// with a one-line error when it fails (see Check).
+func LoadData() *cifar.Dataset {
 	progress := newLateWriter(os.Stdout, progressDelay)
 	defer progress.stop()
-	return loadData(cifar.Options{Progress: progress})
+	return Must(loadData(cifar.Options{Progress: progress}))
 }
 
 // progressDelay is how long a load may take before LoadData shows its progress.
@@ -105,6 +109,9 @@ func loadData(opts cifar.Options) (*cifar.Dataset, error) {
 	if s.DataDir != "" && ds.Source.Origin == "argument" {
 		ds.Source.Origin = cifar.EnvDataDir
 	}
+	if s.Quick {
+		ds.Train, ds.Test = ds.Train.Head(QuickTrainImages), ds.Test.Head(QuickTestImages)
+	}
 	return ds, nil
 }
 
@@ -116,23 +123,17 @@ func Images(s *cifar.Split) keras.Array {
 	return keras.NewPixelArray(s.Images, s.Len(), cifar.Height, cifar.Width, cifar.Channels)
 }
 
-// OneHot returns the labels of s one-hot encoded, for categorical cross-entropy and MSE.
-func OneHot(s *cifar.Split) keras.Labels { return keras.OneHot(s.OneHot(), cifar.NumClasses) }
-
-// Sparse returns the labels of s as class ids, for sparse categorical cross-entropy.
-func Sparse(s *cifar.Split) keras.Labels { return keras.Classes(s.Labels) }
-
-// LabelsFor returns the labels of s as loss takes them: class ids for sparse categorical
-// cross-entropy, one-hot rows otherwise.
-func LabelsFor(s *cifar.Split, loss keras.Loss) keras.Labels {
+// labelsFor returns the labels of s as a model with loss takes them: class ids for sparse
+// categorical cross-entropy, one-hot rows otherwise.
+func labelsFor(s *cifar.Split, loss keras.Loss) keras.Labels {
 	if loss.Sparse() {
-		return Sparse(s)
+		return keras.Classes(s.Labels)
 	}
-	return OneHot(s)
+	return keras.OneHot(s.OneHot(), cifar.NumClasses)
 }
 
-// Curves converts a training History into the input of plots.TrainingCurves.
-func Curves(h *keras.History) plots.History {
+// curves converts a training History into the input of plots.TrainingCurves.
+func curves(h *keras.History) plots.History {
 	if h == nil {
 		return plots.History{}
 	}
@@ -146,9 +147,9 @@ func Curves(h *keras.History) plots.History {
 	}
 }
 
-// Layers returns the model's Dense layers as the input of report.NewWeightStats and
+// layers returns the model's Dense layers as the input of report.NewWeightStats and
 // plots.WeightHistograms.
-func Layers(m *keras.Model) ([]report.Layer, error) {
+func layers(m *keras.Model) ([]report.Layer, error) {
 	weights, err := m.Weights()
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/cifarlab/cifarlab/cifar/cifartest"
 
 	"github.com/cifarlab/cifarlab/cifar"
+	"github.com/cifarlab/cifarlab/internal/presets"
 	"github.com/cifarlab/cifarlab/internal/testutil"
 	"github.com/cifarlab/cifarlab/keras"
 )
@@ -41,16 +42,16 @@ func TestLoadDataInterrupted(t *testing.T) {
 
 // trainCell is a helper process's training cell: it trains a tiny experiment (on the synthetic
 // files the parent test names in CIFAR10_DIR) for the given epochs and batch size, printing the
-// epoch lines, then what Train returned, and exits.
+// epoch lines, then the error that Fit stops the cell with, and exits.
 func trainCell(epochs, batchSize int) {
-	e := Experiment{
-		Model: keras.ModelSpec{InputShape: inputShape, Seed: 5,
+	e := presets.Experiment{
+		Model: keras.ModelSpec{InputShape: []int{32, 32, 3}, Seed: 5,
 			Layers: []keras.LayerSpec{keras.Flatten(), keras.Dense(16, keras.ReLU), keras.Dense(10, keras.Softmax)}},
 		Compile:      keras.CompileConfig{Optimizer: keras.Adam(0.01), Loss: keras.LossSparseCategoricalCrossentropy},
 		Fit:          keras.FitConfig{Epochs: epochs, BatchSize: batchSize, Verbose: 2},
 		TrainSamples: 150,
 	}
-	_, err := e.Train()
+	_, err := fitExperiment(e, false)
 	fmt.Println("returned:", err)
 	os.Exit(0)
 }

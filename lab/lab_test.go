@@ -11,28 +11,60 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cifarlab/cifarlab/cifar/cifartest"
-
-	"github.com/cifarlab/cifarlab/internal/testutil"
-
 	"github.com/cifarlab/cifarlab/cifar"
+	"github.com/cifarlab/cifarlab/cifar/cifartest"
+	"github.com/cifarlab/cifarlab/internal/presets"
+	"github.com/cifarlab/cifarlab/internal/testutil"
 	"github.com/cifarlab/cifarlab/keras"
 )
 
-func TestPickFollowsQuickMode(t *testing.T) {
+// Quick mode (the test runner's CIFARLAB_QUICK) cuts the data that LoadData returns and the epochs
+// that Fit trains to its limits, whatever the notebook's settings say, and Fit says so; without it
+// LoadData and Fit take the settings as they are.
+func TestQuickModeLimitsDataAndEpochs(t *testing.T) {
+	dir := t.TempDir()
+	if err := cifartest.WriteBinary(dir, cifartest.Options{TrainPerBatch: QuickTrainImages/5 + 20, Test: QuickTestImages + 50, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(cifar.EnvDataDir, dir)
+	t.Setenv(cifar.EnvCacheDir, t.TempDir())
+	t.Setenv(EnvRetrain, "")
 	for _, tc := range []struct {
-		env  string
-		want int
-	}{{"", 50}, {"0", 50}, {"false", 50}, {"no", 50}, {"off", 50}, {"OFF", 50}, {"1", 2}, {"true", 2}, {"yes", 2}, {"On", 2}} {
-		t.Setenv(EnvQuick, tc.env)
-		if got := Pick(50, 2); got != tc.want {
-			t.Errorf("%s=%q: Pick(50, 2) = %d, want %d", EnvQuick, tc.env, got, tc.want)
-		}
+		quick               string
+		train, test, epochs int
+		says                bool
+	}{
+		{"", QuickTrainImages + 100, QuickTestImages + 50, QuickEpochs + 1, false},
+		{"1", QuickTrainImages, QuickTestImages, QuickEpochs, true},
+	} {
+		t.Run("quick="+tc.quick, func(t *testing.T) {
+			t.Setenv(EnvQuick, tc.quick)
+			t.Setenv(EnvRunsDir, t.TempDir())
+			ds := LoadData()
+			if ds.Train.Len() != tc.train || ds.Test.Len() != tc.test {
+				t.Fatalf("LoadData: %d training and %d test images, want %d and %d", ds.Train.Len(), ds.Test.Len(), tc.train, tc.test)
+			}
+			m, err := keras.Sequential([]int{32, 32, 3}, keras.Flatten(), keras.Dense(10, keras.Softmax))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Compile(keras.CompileConfig{Optimizer: keras.SGD(0.01), Loss: keras.LossSparseCategoricalCrossentropy}); err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			r := Fit(m, ds.Train.Head(300), keras.FitConfig{Epochs: QuickEpochs + 1, BatchSize: 100, Verbose: 2, Output: &out})
+			if len(r.History.Epochs) != tc.epochs {
+				t.Errorf("Fit trained %d epochs, want %d", len(r.History.Epochs), tc.epochs)
+			}
+			if says := strings.Contains(out.String(), "Quick mode (CIFARLAB_QUICK=1"); says != tc.says {
+				t.Errorf("Fit's output says quick mode: %v, want %v:\n%s", says, tc.says, out.String())
+			}
+		})
 	}
 }
 
 // A boolean setting that settings.ParseBool does not understand is an error naming it, and makes
-// Pick stop the cell (the settings cell fails) instead of picking a mode.
+// LoadData stop the cell instead of picking a mode.
 func TestSettingsRejectUnknownValues(t *testing.T) {
 	saved := stop
 	defer func() { stop = saved }()
@@ -46,10 +78,10 @@ func TestSettingsRejectUnknownValues(t *testing.T) {
 				}
 				defer func() {
 					if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), v) {
-						t.Errorf("Pick: stopped with %v, want an error naming %q", r, v)
+						t.Errorf("LoadData: stopped with %v, want an error naming %q", r, v)
 					}
 				}()
-				Pick(50, 2)
+				LoadData()
 			})
 		}
 	}
@@ -145,7 +177,7 @@ func (failing) Display() error { return boom2 }
 
 // tinyExperiment is a small model on synthetic CIFAR files in dir (set as CIFAR10_DIR), with its
 // runs in a temporary folder.
-func tinyExperiment(t *testing.T, loss keras.Loss) Experiment {
+func tinyExperiment(t *testing.T, loss keras.Loss) presets.Experiment {
 	t.Helper()
 	dir := t.TempDir()
 	if err := cifartest.WriteBinary(dir, cifartest.Options{TrainPerBatch: 40, Test: 30, Seed: 3}); err != nil {
@@ -156,13 +188,36 @@ func tinyExperiment(t *testing.T, loss keras.Loss) Experiment {
 	t.Setenv(EnvRunsDir, t.TempDir())
 	t.Setenv(EnvQuick, "")
 	t.Setenv(EnvRetrain, "")
-	return Experiment{
-		Model: keras.ModelSpec{InputShape: inputShape, Seed: 5,
+	return presets.Experiment{
+		Model: keras.ModelSpec{InputShape: []int{32, 32, 3}, Seed: 5,
 			Layers: []keras.LayerSpec{keras.Flatten(), keras.Dense(16, keras.ReLU), keras.Dense(10, keras.Softmax)}},
 		Compile:      keras.CompileConfig{Optimizer: keras.Adam(0.01), Loss: loss, Metrics: []keras.Metric{keras.MetricAccuracy}},
 		Fit:          keras.FitConfig{Epochs: 3, BatchSize: 20, ValidationSplit: 0.2, Output: &strings.Builder{}},
 		TrainSamples: 150, TestSamples: 25,
 	}
+}
+
+// fitExperiment builds e's model and fits it on e's training images as Fit (loadOnly false) or
+// Trained (loadOnly true) do, returning the error they stop the cell with.
+func fitExperiment(e presets.Experiment, loadOnly bool) (*TrainedModel, error) {
+	train, _, err := experimentData(e)
+	if err != nil {
+		return nil, err
+	}
+	m, err := e.NewModel()
+	if err != nil {
+		return nil, err
+	}
+	return fit(m, train, e.Fit, loadOnly)
+}
+
+// experimentData is e's data, loaded as LoadData does.
+func experimentData(e presets.Experiment) (train, test *cifar.Split, err error) {
+	ds, err := loadData(cifar.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return ds.Train.Head(e.TrainSamples), ds.Test.Head(e.TestSamples), nil
 }
 
 // TestFitThenTrained fits a tiny experiment, then checks that Trained and Fit load the same run,
@@ -172,18 +227,18 @@ func TestFitThenTrained(t *testing.T) {
 	for _, loss := range []keras.Loss{keras.LossSparseCategoricalCrossentropy, keras.LossCategoricalCrossentropy} {
 		t.Run(string(loss), func(t *testing.T) {
 			e := tinyExperiment(t, loss)
-			train, test, err := e.Data()
+			train, test, err := experimentData(e)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := e.Train()
+			r, err := fitExperiment(e, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Loaded || len(r.History.Epochs) != 3 || r.Train.Len() != 150 || test.Len() != 25 || len(r.Key) != 16 {
-				t.Fatalf("Train: loaded %v, %d epochs, %d/%d images, key %q", r.Loaded, len(r.History.Epochs), r.Train.Len(), test.Len(), r.Key)
+			if r.Run.Loaded || len(r.History.Epochs) != 3 || r.TrainImages.Len() != 150 || test.Len() != 25 || len(r.Run.Key) != 16 {
+				t.Fatalf("Fit: loaded %v, %d epochs, %d/%d images, key %q", r.Run.Loaded, len(r.History.Epochs), r.TrainImages.Len(), test.Len(), r.Run.Key)
 			}
-			if !slices.Equal(Images(r.Train).Float32(), r.Train.Float32()) {
+			if !slices.Equal(Images(r.TrainImages).Float32(), r.TrainImages.Float32()) {
 				t.Error("Images differ from Split.Float32")
 			}
 			// The cells after the training cell build the model again and ask for the run.
@@ -191,12 +246,9 @@ func TestFitThenTrained(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := Trained(m, train, e.Fit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !again.Loaded || again.Key != r.Key || again.History.Last().Loss != r.History.Last().Loss {
-				t.Errorf("Trained: loaded %v, key %q (want %q)", again.Loaded, again.Key, r.Key)
+			again := Trained(m, train, e.Fit)
+			if !again.Run.Loaded || again.Run.Key != r.Run.Key || again.History.Last().Loss != r.History.Last().Loss {
+				t.Errorf("Trained: loaded %v, key %q (want %q)", again.Run.Loaded, again.Run.Key, r.Run.Key)
 			}
 			w1, _ := r.Model.Weights()
 			w2, _ := again.Model.Weights()
@@ -204,29 +256,23 @@ func TestFitThenTrained(t *testing.T) {
 				t.Error("Trained loaded other weights than Fit trained")
 			}
 			t.Setenv(EnvRetrain, "yes")
-			if r, err := e.Trained(); err != nil || !r.Loaded {
-				t.Errorf("Trained with %s: loaded %v, %v; want the saved run", EnvRetrain, r != nil && r.Loaded, err)
+			if r, err := fitExperiment(e, true); err != nil || !r.Run.Loaded {
+				t.Errorf("Trained with %s: loaded %v, %v; want the saved run", EnvRetrain, r != nil && r.Run.Loaded, err)
 			}
-			if r, err := e.Train(); err != nil || r.Loaded {
-				t.Errorf("Fit with %s: loaded %v, %v; want a new training", EnvRetrain, r != nil && r.Loaded, err)
+			if r, err := fitExperiment(e, false); err != nil || r.Run.Loaded {
+				t.Errorf("Fit with %s: loaded %v, %v; want a new training", EnvRetrain, r != nil && r.Run.Loaded, err)
 			}
 
-			c := Curves(r.History)
+			c := r.Curves()
 			if len(c.Loss) != 3 || c.Loss[2] != r.History.Epochs[2].Loss || c.BestEpoch != r.History.BestEpoch {
 				t.Errorf("Curves = %+v", c)
 			}
-			layers, err := r.Layers()
-			if err != nil || len(layers) != 2 || len(layers[0].Kernel) != 3072*16 || len(layers[1].Bias) != 10 {
-				t.Errorf("Layers: %d layers, %v", len(layers), err)
+			layers := r.Layers()
+			if len(layers) != 2 || len(layers[0].Kernel) != 3072*16 || len(layers[1].Bias) != 10 {
+				t.Errorf("Layers: %d layers", len(layers))
 			}
-			_, acc, err := r.Evaluate(test)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := r.Predictions(test)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, acc := r.Evaluate(test)
+			p := r.Predict(test)
 			if len(p.Pred) != 25 || math.Abs(p.Accuracy()-acc) > 1e-6 {
 				t.Errorf("predictions accuracy %v, Evaluate accuracy %v", p.Accuracy(), acc)
 			}
@@ -259,23 +305,23 @@ func TestTrainedNeverTrains(t *testing.T) {
 		}
 		return n
 	}
-	_, err := e.Trained()
+	_, err := fitExperiment(e, true)
 	if !errors.Is(err, ErrNotTrained) || !strings.Contains(err.Error(), "run the training cell") {
 		t.Fatalf("Trained before any training: %v, want ErrNotTrained saying to run the training cell", err)
 	}
 	if n := countRuns(); n != 0 {
 		t.Fatalf("Trained left %d runs in the runs folder", n)
 	}
-	if _, err := e.Train(); err != nil {
+	if _, err := fitExperiment(e, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Trained(); err != nil {
+	if _, err := fitExperiment(e, true); err != nil {
 		t.Fatalf("Trained after Fit: %v", err)
 	}
 	edited := e
 	edited.Model.Layers = slices.Clone(e.Model.Layers)
 	edited.Model.Layers[1] = keras.Dense(24, keras.ReLU)
-	if _, err := edited.Trained(); !errors.Is(err, ErrNotTrained) {
+	if _, err := fitExperiment(edited, true); !errors.Is(err, ErrNotTrained) {
 		t.Errorf("Trained after editing a layer: %v, want ErrNotTrained", err)
 	}
 	if n := countRuns(); n != 1 {
@@ -288,18 +334,15 @@ func TestTrainedNeverTrains(t *testing.T) {
 // saved ones of the same run key.
 func TestPredictionsFollowTheWeights(t *testing.T) {
 	e := tinyExperiment(t, keras.LossSparseCategoricalCrossentropy)
-	_, test, err := e.Data()
+	_, test, err := experimentData(e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := e.Train()
+	r, err := fitExperiment(e, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := r.Predictions(test)
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := r.Predict(test)
 	// Other weights under the same run key, as after CIFARLAB_RETRAIN on another backend.
 	weights, err := r.Model.Weights()
 	if err != nil {
@@ -311,10 +354,7 @@ func TestPredictionsFollowTheWeights(t *testing.T) {
 	if err := r.Model.SetWeights(weights); err != nil {
 		t.Fatal(err)
 	}
-	after, err := r.Predictions(test)
-	if err != nil {
-		t.Fatal(err)
-	}
+	after := r.Predict(test)
 	direct, err := r.Model.Predict(Images(test), 32)
 	if err != nil {
 		t.Fatal(err)

@@ -127,7 +127,7 @@ func (l *LiveCurves) Done(h *keras.History) error {
 	if !l.active() || h == nil || len(h.Epochs) == 0 {
 		return nil
 	}
-	ch := plots.TrainingCurves(Curves(h))
+	ch := plots.TrainingCurves(curves(h))
 	png, err := ch.PNG()
 	if err != nil {
 		return err

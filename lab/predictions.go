@@ -16,12 +16,14 @@ type Predictions struct {
 	Split      *cifar.Split // the images predicted
 }
 
-// Predictions returns the trained model's predictions on the test images, like
-// model.predict(x_test) in the lab. keras/runs saves them beside the run the first time, keyed by
-// the model's weights and the images, so that the evaluation cells after it read them back
-// instead of running the model again, and a retrained model (CIFARLAB_RETRAIN, another backend)
-// never gets the predictions of the weights it had before.
-func (r *Run) Predictions(test *cifar.Split) (*Predictions, error) {
+// Predict returns the trained model's predictions on the test images, like model.predict(x_test)
+// in the lab. keras/runs saves them beside the run the first time, keyed by the model's weights
+// and the images, so that the evaluation cells after it read them back instead of running the
+// model again, and a retrained model (CIFARLAB_RETRAIN, another backend) never gets the
+// predictions of the weights it had before.
+func (r *TrainedModel) Predict(test *cifar.Split) *Predictions { return Must(r.predict(test)) }
+
+func (r *TrainedModel) predict(test *cifar.Split) (*Predictions, error) {
 	probs, err := r.Run.Predictions(r.Model, Images(test), evalBatchSize)
 	if err != nil {
 		return nil, err
@@ -65,25 +67,30 @@ func (p *Predictions) Indices(correct bool, n int) []int {
 
 // ConfusionMatrix is the confusion matrix of the predictions, with CIFAR-10's class names
 // (sklearn's confusion_matrix(y_true, y_pred)).
-func (p *Predictions) ConfusionMatrix() (*report.ConfusionMatrix, error) {
-	return report.NewConfusionMatrix(p.True, p.Pred, cifar.ClassNames[:])
+func (p *Predictions) ConfusionMatrix() *report.ConfusionMatrix {
+	return Must(report.NewConfusionMatrix(p.True, p.Pred, cifar.ClassNames[:]))
 }
 
 // ClassificationReport is sklearn's classification_report of the predictions with 4 decimals, as
 // the labs print it.
-func (p *Predictions) ClassificationReport() (*report.ClassificationReport, error) {
-	return report.NewClassificationReport(p.True, p.Pred, cifar.ClassNames[:], 4)
+func (p *Predictions) ClassificationReport() *report.ClassificationReport {
+	return Must(report.NewClassificationReport(p.True, p.Pred, cifar.ClassNames[:], 4))
 }
 
 // ConfidenceAnalysis compares the model's confidence on its correct and incorrect predictions.
-func (p *Predictions) ConfidenceAnalysis() (*report.ConfidenceAnalysis, error) {
-	return report.NewConfidenceAnalysis(p.Probs, p.True)
+func (p *Predictions) ConfidenceAnalysis() *report.ConfidenceAnalysis {
+	return Must(report.NewConfidenceAnalysis(p.Probs, p.True))
 }
 
-// Grid draws the first n correct (correct == true) or incorrect predictions: each image with its
-// true and predicted class and the predicted probability, titled "Correct predictions" or
+// Correct draws the first n correct predictions: each image with its true and predicted class and
+// the predicted probability, titled "Correct predictions".
+func (p *Predictions) Correct(n int) *plots.Chart { return p.grid(true, n) }
+
+// Incorrect draws the first n incorrect predictions as Correct draws the correct ones, titled
 // "Incorrect predictions".
-func (p *Predictions) Grid(correct bool, n int) *plots.Chart {
+func (p *Predictions) Incorrect(n int) *plots.Chart { return p.grid(false, n) }
+
+func (p *Predictions) grid(correct bool, n int) *plots.Chart {
 	idx := p.Indices(correct, n)
 	images, labels, probs := make([][]uint8, len(idx)), make([]int, len(idx)), make([][]float32, len(idx))
 	for i, j := range idx {

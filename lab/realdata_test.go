@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/cifarlab/cifarlab/cifar"
+	"github.com/cifarlab/cifarlab/internal/presets"
 	"github.com/cifarlab/cifarlab/keras"
-	"github.com/cifarlab/cifarlab/lab"
 )
 
 // loadCIFAR loads CIFAR-10 from CIFAR10_DIR, skipping the test when it is not set.
@@ -30,12 +30,12 @@ func loadCIFAR(t *testing.T) (train, test *cifar.Split) {
 func TestExercise2RealData(t *testing.T) {
 	fullTrain, fullTest := loadCIFAR(t)
 	train, test := fullTrain.Head(5000), fullTest.Head(1000)
-	m, err := lab.Exercise2().NewModel()
+	m, err := presets.Exercise2().NewModel()
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.SetOutput(testLog{t})
-	cfg := lab.Exercise2Fit()
+	cfg := presets.Exercise2Fit()
 	cfg.Epochs = 3
 	hist, err := m.Fit(context.Background(), keras.NewArray(train.Float32(), -1, 32, 32, 3), keras.Classes(train.Labels), cfg)
 	if err != nil {
@@ -60,12 +60,12 @@ func TestExercise2ReferenceRun(t *testing.T) {
 	}
 	fullTrain, fullTest := loadCIFAR(t)
 	train, test := fullTrain.Head(5000), fullTest.Head(1000)
-	m, err := lab.Exercise2().NewModel()
+	m, err := presets.Exercise2().NewModel()
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.SetOutput(testLog{t})
-	hist, err := m.Fit(context.Background(), keras.NewArray(train.Float32(), -1, 32, 32, 3), keras.Classes(train.Labels), lab.Exercise2Fit())
+	hist, err := m.Fit(context.Background(), keras.NewArray(train.Float32(), -1, 32, 32, 3), keras.Classes(train.Labels), presets.Exercise2Fit())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,12 +97,12 @@ func TestLab3OneEpochRealData(t *testing.T) {
 		t.Skip("CIFARLAB_LONG_TESTS is not 1")
 	}
 	train, test := loadCIFAR(t)
-	m, err := lab.Lab3(keras.ReLU).NewModel()
+	m, err := presets.Lab3(keras.ReLU).NewModel()
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.SetOutput(testLog{t})
-	cfg := lab.Lab3Fit()
+	cfg := presets.Lab3Fit()
 	cfg.Epochs, cfg.Verbose, cfg.ProgressInterval = 1, 1, 30*time.Second
 	hist, err := m.Fit(context.Background(), keras.NewArray(train.Float32(), -1, 32, 32, 3), keras.OneHot(train.OneHot(), 10), cfg)
 	if err != nil {

@@ -13,8 +13,9 @@ import (
 // The environment variables of the labs. cifar.EnvDataDir (CIFAR10_DIR) and backend.Env
 // (GOMLX_BACKEND) are read here too.
 const (
-	// EnvQuick turns on quick mode: notebooks then train on a subset for a few epochs. The notebook
-	// runner (nbrun -quick) and CI set it.
+	// EnvQuick turns on quick mode: notebooks then train on a subset for a few epochs (see
+	// QuickEpochs), whatever their settings cell says. The notebook runner (nbrun -quick), the
+	// browser and hub tests and CI set it; students never need it.
 	EnvQuick = "CIFARLAB_QUICK"
 	// EnvRetrain makes Fit train again even when a finished run is saved (and replace it).
 	EnvRetrain = "CIFARLAB_RETRAIN"
@@ -64,23 +65,11 @@ func ReadSettings() (Settings, error) {
 	return s, nil
 }
 
-// mustSettings is ReadSettings for the helpers that cannot return an error (Pick, Quick); a bad
-// value stops the cell, saying why.
-func mustSettings() Settings {
-	s, err := ReadSettings()
-	Check(err)
-	return s
-}
-
-// Quick reports whether quick mode is on (see Settings.Quick). It stops the cell on a value of
-// CIFARLAB_QUICK it does not understand, instead of training in the wrong mode.
-func Quick() bool { return mustSettings().Quick }
-
-// Pick returns full normally and quick in quick mode; notebooks use it in their hyperparameter
-// cell: Epochs = lab.Pick(50, 2).
-func Pick[T any](full, quick T) T {
-	if Quick() {
-		return quick
-	}
-	return full
-}
+// Quick mode's limits: what CIFARLAB_QUICK=1 (the test runner's switch, never the student's) cuts
+// the notebooks' data and epochs to, whatever their settings cell says, so that every notebook
+// runs in seconds in the tests. LoadData and Fit apply them and say so.
+const (
+	QuickTrainImages = 2000 // training images at most (the first ones)
+	QuickTestImages  = 500  // test images at most (the first ones)
+	QuickEpochs      = 3    // epochs at most
+)

@@ -19,13 +19,15 @@ import (
 	"github.com/cifarlab/cifarlab/report"
 )
 
-// Run is a model trained by Fit: the memoized run (its key, folder and History, and whether it
-// was loaded rather than trained now), the model with its trained weights, and the images it was
-// trained on.
-type Run struct {
-	*runs.Run
-	Model *keras.Model
-	Train *cifar.Split // the training images (with the validation split at their end)
+// TrainedModel is a model that Fit trained, or Trained loaded: the model with its trained
+// weights, its training History, the memoized run it came from (its key and folder, and whether it
+// was loaded rather than trained now), and the images it was trained on. The evaluation cells of
+// a notebook get one from the helper that the training cell declares.
+type TrainedModel struct {
+	Model       *keras.Model
+	History     *keras.History
+	Run         *runs.Run
+	TrainImages *cifar.Split // with the validation split at their end
 }
 
 // Fit trains a compiled model on the training images, like model.fit(x_train, y_train, ...) in
@@ -39,25 +41,29 @@ type Run struct {
 // about a second, and its epoch lines and curves are shown again, unless CIFARLAB_RETRAIN asks to
 // train again (see Settings). Editing a layer, a rate or an argument makes a new run.
 //
-// An interrupt (GoNB's stop button, ctrl-C) stops the training between two steps: nothing is saved
-// and Fit returns an error that says how far it got.
-func Fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig) (*Run, error) {
-	return fit(model, train, cfg, false)
+// In quick mode (CIFARLAB_QUICK, the test runner's) it trains at most QuickEpochs epochs, and says
+// so. An interrupt (GoNB's stop button, ctrl-C) stops the training between two steps: nothing is
+// saved. Like every function of lab, Fit stops the cell with a one-line error when it fails (see
+// Check).
+func Fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig) *TrainedModel {
+	return Must(fit(model, train, cfg, false))
 }
 
-// Trained returns the run that Fit saved for the same model, images and settings, loaded quietly
-// into model: the cells after the training cell build the model and call Trained with the
-// training cell's arguments. It never trains. When that run does not exist (the training cell has
-// not run with these settings, or was stopped), it returns an error that wraps ErrNotTrained and
-// says to run the training cell.
-func Trained(model *keras.Model, train *cifar.Split, cfg keras.FitConfig) (*Run, error) {
-	return fit(model, train, cfg, true)
+// Trained returns the model that Fit trained with the same model, images and settings, loaded
+// quietly from its saved run: the training cell declares a helper that calls Trained with its own
+// arguments, and the cells after it use that. It never trains. When that run does not exist (the
+// training cell has not run with these settings, or was stopped), it stops the cell saying to run
+// the training cell first.
+func Trained(model *keras.Model, train *cifar.Split, cfg keras.FitConfig) *TrainedModel {
+	return Must(fit(model, train, cfg, true))
 }
 
-// ErrNotTrained is wrapped by Trained's error when the run it asks for has not been trained.
+// ErrNotTrained is wrapped by the error that stops Trained when the run it asks for has not been
+// trained.
 var ErrNotTrained = runs.ErrNotTrained
 
-func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly bool) (*Run, error) {
+// fit is Fit (loadOnly false) and Trained (loadOnly true), returning its error.
+func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly bool) (*TrainedModel, error) {
 	if model == nil || train == nil {
 		return nil, errors.New("lab: Fit needs a model and training images (got nil)")
 	}
@@ -67,6 +73,13 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 	}
 	if _, err := UseBackend(); err != nil {
 		return nil, err
+	}
+	if s.Quick && cfg.Epochs > QuickEpochs {
+		if !loadOnly && cfg.Verbose > 0 {
+			fmt.Fprintf(outputOf(cfg), "Quick mode (%s=1, set by the test runner): %d epochs instead of %d, on at most %d training images\n",
+				EnvQuick, QuickEpochs, cfg.Epochs, QuickTrainImages)
+		}
+		cfg.Epochs = QuickEpochs
 	}
 	if !loadOnly && cfg.Verbose > 0 {
 		// Once per kernel; in every training cell when it fell back to pure Go, with the reason.
@@ -82,7 +95,7 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	memo, err := runs.Fit(ctx, model, Images(train), LabelsFor(train, compiled.Loss), cfg,
+	memo, err := runs.FitOrLoad(ctx, model, Images(train), labelsFor(train, compiled.Loss), cfg,
 		runs.Options{Dir: s.RunsDir, Retrain: s.Retrain && !loadOnly, Quiet: loadOnly, LoadOnly: loadOnly,
 			FallbackDir: fallbackRunsDir()})
 	switch {
@@ -103,11 +116,11 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 	case err != nil:
 		return nil, err
 	}
-	r := &Run{Run: memo, Model: model, Train: train}
+	r := &TrainedModel{Model: model, History: memo.History, Run: memo, TrainImages: train}
 	if ctx.Err() != nil && !loadOnly {
 		// The interrupt came while the run was saved (or loaded): it is complete on disk.
 		return nil, fmt.Errorf("lab: interrupted after the run was saved in full (%d epochs, run %s); the cells after this one load it (%w)",
-			len(r.History.Epochs), r.Key, context.Canceled)
+			len(r.History.Epochs), r.Run.Key, context.Canceled)
 	}
 	if !loadOnly {
 		if err := live.Done(r.History); err != nil {
@@ -131,34 +144,30 @@ func outputOf(cfg keras.FitConfig) io.Writer {
 	return os.Stdout
 }
 
-// head returns the first n images of s, or all of them when n is 0.
-func head(s *cifar.Split, n int) *cifar.Split {
-	if n <= 0 || n >= s.Len() {
-		return s
-	}
-	return s.Head(n)
-}
-
 // evalBatchSize is the batch size of Evaluate and predictions (the results do not depend on it).
 const evalBatchSize = 256
 
 // Evaluate returns the loss and accuracy of the trained model on the test images, like
 // model.evaluate(x_test, y_test) in the lab.
-func (r *Run) Evaluate(test *cifar.Split) (loss, accuracy float64, err error) {
-	compiled, _ := r.Model.CompileConfig()
-	return r.Model.Evaluate(Images(test), LabelsFor(test, compiled.Loss), evalBatchSize)
+func (r *TrainedModel) Evaluate(test *cifar.Split) (loss, accuracy float64) {
+	return Must2(r.evaluate(test))
 }
 
-// Curves returns the run's training curves for plots.TrainingCurves.
-func (r *Run) Curves() plots.History { return Curves(r.History) }
+func (r *TrainedModel) evaluate(test *cifar.Split) (loss, accuracy float64, err error) {
+	compiled, _ := r.Model.CompileConfig()
+	return r.Model.Evaluate(Images(test), labelsFor(test, compiled.Loss), evalBatchSize)
+}
+
+// Curves returns the training curves for plots.TrainingCurves.
+func (r *TrainedModel) Curves() plots.History { return curves(r.History) }
 
 // Layers returns the trained model's Dense layers for report.NewWeightStats and
 // plots.WeightHistograms.
-func (r *Run) Layers() ([]report.Layer, error) { return Layers(r.Model) }
+func (r *TrainedModel) Layers() []report.Layer { return Must(layers(r.Model)) }
 
-// Summary describes the training in a few lines: epochs run, early stop, best epoch, learning
+// Convergence describes the training in a few lines: epochs run, early stop, best epoch, learning
 // rate reductions and the gap between training and validation accuracy in the last epoch.
-func (r *Run) Summary() string {
+func (r *TrainedModel) Convergence() string {
 	h := r.History
 	if h == nil || len(h.Epochs) == 0 {
 		return "no epochs\n"

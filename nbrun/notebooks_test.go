@@ -32,14 +32,16 @@ func notebookTests(t *testing.T) string {
 	return out
 }
 
-// Every notebook of notebooks/ runs in quick mode without a failed cell, shows its charts, and
-// exports to a PDF that holds its headings and renders to PNG pages.
+// Every notebook of notebooks/, and the machinery's own smoke test (testdata/smoke.ipynb), runs
+// in quick mode without a failed cell, shows its charts, and exports to a PDF that holds its
+// headings and renders to PNG pages.
 func TestNotebooks(t *testing.T) {
 	out := notebookTests(t)
 	nbs, err := filepath.Glob("../notebooks/*.ipynb")
 	if err != nil || len(nbs) == 0 {
 		t.Fatalf("no notebooks in ../notebooks: %v", err)
 	}
+	nbs = append(nbs, "testdata/smoke.ipynb")
 	for _, nb := range nbs {
 		name := strings.TrimSuffix(filepath.Base(nb), ".ipynb")
 		t.Run(name, func(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,8 +29,8 @@ func TestNotebookModelsArePresets(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ notebook, preset string }{
-		{"exercise2.ipynb", "lab.Exercise2()"},
-		{"lab3.ipynb", "lab.Lab3(keras.ReLU)"},
+		{"exercise2.ipynb", "presets.Exercise2()"},
+		{"lab3.ipynb", "presets.Lab3(keras.ReLU)"},
 	} {
 		t.Run(tc.notebook, func(t *testing.T) {
 			nb, err := ReadNotebook(filepath.Join(root, "notebooks", tc.notebook))
@@ -42,7 +41,7 @@ func TestNotebookModelsArePresets(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", tc.notebook, err)
 			}
-			out := runInWorkspace(t, root, src)
+			out := runInModule(t, root, src)
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			if len(lines) != 2 {
 				t.Fatalf("program printed %q, want two lines", out)
@@ -79,11 +78,11 @@ func TestNotebookModelsArePresetsCatchesAnEdit(t *testing.T) {
 	if !edited {
 		t.Fatal("exercise2.ipynb has no keras.Dense(256, keras.ELU)")
 	}
-	src, err := declarationsProgram(nb, presetMain("lab.Exercise2()"))
+	src, err := declarationsProgram(nb, presetMain("presets.Exercise2()"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(runInWorkspace(t, root, src)), "\n")
+	lines := strings.Split(strings.TrimSpace(runInModule(t, root, src)), "\n")
 	if len(lines) != 2 || lines[0] == lines[1] || !strings.Contains(lines[0], `"units":255`) {
 		t.Errorf("an edited layer was not told apart from the preset:\n%s", strings.Join(lines, "\n"))
 	}
@@ -179,7 +178,7 @@ func declarationsProgram(nb *Notebook, main string) ([]byte, error) {
 		}
 	}
 	body := strings.Join(decls, "\n\n") + "\n" + main
-	imports["encoding/json"], imports["fmt"] = "", ""
+	imports["encoding/json"], imports["fmt"], imports["github.com/cifarlab/cifarlab/internal/presets"] = "", "", ""
 	used := usedPackages(body)
 	var src strings.Builder
 	src.WriteString("package main\n\nimport (\n")
@@ -214,33 +213,23 @@ func usedPackages(src string) map[string]bool {
 	return used
 }
 
-// runInWorkspace runs the program src in a temporary module inside a Go workspace with the
-// repository at root, as the GoNB kernel does for a notebook, in full mode, and returns its output.
-func runInWorkspace(t *testing.T, root string, src []byte) string {
+// runInModule runs the program src as a package of the module at root (in a temporary folder
+// under nbrun/testdata, so that it may import the module's internal presets), in full mode, and
+// returns its output. The notebook's declarations compile there as in the kernel's workspace:
+// both build against this clone's packages.
+func runInModule(t *testing.T, root string, src []byte) string {
 	t.Helper()
-	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	dir, err := os.MkdirTemp(filepath.Join(root, "nbrun", "testdata"), "presetcheck-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	goVersion := regexp.MustCompile(`(?m)^go ([0-9.]+)\s*$`).FindSubmatch(gomod)
-	if goVersion == nil {
-		t.Fatal("go.mod has no go directive")
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), src, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	v := string(goVersion[1])
-	dir := t.TempDir()
-	files := map[string]string{
-		"go.mod":  "module nbcheck\n\ngo " + v + "\n",
-		"go.work": "go " + v + "\n\nuse (\n\t.\n\t" + strconv.Quote(root) + "\n)\n",
-		"main.go": string(src),
-	}
-	for name, text := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command("go", "run", ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=", "CIFARLAB_QUICK=", "GOFLAGS=")
+	cmd := exec.Command("go", "run", "./"+filepath.Join("nbrun", "testdata", filepath.Base(dir)))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOWORK=off", "CIFARLAB_QUICK=", "GOFLAGS=")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

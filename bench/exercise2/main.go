@@ -14,8 +14,8 @@ import (
 	"os"
 
 	"github.com/cifarlab/cifarlab/bench/internal/seedrun"
+	"github.com/cifarlab/cifarlab/internal/presets"
 	"github.com/cifarlab/cifarlab/keras"
-	"github.com/cifarlab/cifarlab/lab"
 )
 
 func main() {
@@ -27,7 +27,7 @@ func main() {
 	check(err)
 	train, test := start.Data.Train.Head(5000), start.Data.Test.Head(1000)
 	run := seedrun.Run{
-		Spec: lab.Exercise2Spec(), Compile: lab.Exercise2Compile(), Fit: lab.Exercise2Fit(),
+		Spec: presets.Exercise2Spec(), Compile: presets.Exercise2Compile(), Fit: presets.Exercise2Fit(),
 		X: keras.NewArray(train.Float32(), -1, 32, 32, 3), Y: keras.Classes(train.Labels),
 		XTest: keras.NewArray(test.Float32(), -1, 32, 32, 3), YTest: keras.Classes(test.Labels),
 		EvalBatch: 128,

@@ -5,9 +5,9 @@
 // epochs, and the test loss and accuracy of the weights Fit left (the restored best ones).
 //
 //	exercise2  first 5,000 training and 1,000 test images, 4 × Dense 256 ELU He-normal, Nadam,
-//	           batch 128, EarlyStopping(val_loss, 5, restore best)     (lab.Exercise2*)
+//	           batch 128, EarlyStopping(val_loss, 5, restore best)     (presets.Exercise2*)
 //	lab3       all 50,000 training and 10,000 test images, 512-256-128 ReLU with dropout, Adam,
-//	           batch 32, EarlyStopping(val_loss, 10) + ReduceLROnPlateau (lab.Lab3*)
+//	           batch 32, EarlyStopping(val_loss, 10) + ReduceLROnPlateau (presets.Lab3*)
 //
 // Usage: go run ./bench/keras -lab exercise2 [-seeds 1-20] [-epochs N] [-dir DIR]
 //
@@ -21,6 +21,8 @@ import (
 	"os"
 
 	"github.com/cifarlab/cifarlab/bench/internal/seedrun"
+	"github.com/cifarlab/cifarlab/cifar"
+	"github.com/cifarlab/cifarlab/internal/presets"
 	"github.com/cifarlab/cifarlab/keras"
 	"github.com/cifarlab/cifarlab/lab"
 )
@@ -39,12 +41,12 @@ func main() {
 	run := seedrun.Run{EvalBatch: 32} // Keras's evaluate default
 	switch *which {
 	case "exercise2":
-		run.Spec, run.Compile, run.Fit = lab.Exercise2Spec(), lab.Exercise2Compile(), lab.Exercise2Fit()
+		run.Spec, run.Compile, run.Fit = presets.Exercise2Spec(), presets.Exercise2Compile(), presets.Exercise2Fit()
 		train, test := ds.Train.Head(5000), ds.Test.Head(1000)
-		run.X, run.Y, run.XTest, run.YTest = lab.Images(train), lab.Sparse(train), lab.Images(test), lab.Sparse(test)
+		run.X, run.Y, run.XTest, run.YTest = lab.Images(train), keras.Classes(train.Labels), lab.Images(test), keras.Classes(test.Labels)
 	case "lab3":
-		run.Spec, run.Compile, run.Fit = lab.Lab3Spec(keras.ReLU), lab.Lab3Compile(), lab.Lab3Fit()
-		run.X, run.Y, run.XTest, run.YTest = lab.Images(ds.Train), lab.OneHot(ds.Train), lab.Images(ds.Test), lab.OneHot(ds.Test)
+		run.Spec, run.Compile, run.Fit = presets.Lab3Spec(keras.ReLU), presets.Lab3Compile(), presets.Lab3Fit()
+		run.X, run.Y, run.XTest, run.YTest = lab.Images(ds.Train), keras.OneHot(ds.Train.OneHot(), cifar.NumClasses), lab.Images(ds.Test), keras.OneHot(ds.Test.OneHot(), cifar.NumClasses)
 	default:
 		check(fmt.Errorf("-lab %q: want exercise2 or lab3", *which))
 	}

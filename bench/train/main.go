@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cifarlab/cifarlab/internal/presets"
 	"github.com/cifarlab/cifarlab/keras"
 	"github.com/cifarlab/cifarlab/lab"
 )
@@ -56,11 +57,11 @@ func main() {
 func Reference(name string) (m *keras.Model, batch int, sparse bool, err error) {
 	switch name {
 	case "lab3":
-		m, err = lab.Lab3(keras.ReLU).NewModel()
-		return m, lab.Lab3Fit().BatchSize, false, err
+		m, err = presets.Lab3(keras.ReLU).NewModel()
+		return m, presets.Lab3Fit().BatchSize, false, err
 	case "exercise2":
-		m, err = lab.Exercise2().NewModel()
-		return m, lab.Exercise2Fit().BatchSize, true, err
+		m, err = presets.Exercise2().NewModel()
+		return m, presets.Exercise2Fit().BatchSize, true, err
 	}
 	return nil, 0, false, fmt.Errorf("unknown model %q (want lab3 or exercise2)", name)
 }
@@ -123,7 +124,7 @@ func StepTimes(name string, steps, repeats int) ([]float64, int, error) {
 // Lab3EpochTime times one epoch of lab 3's Fit (batch 32, shuffled, validation split) on n random
 // samples, compilation included (as in the first epoch of a real run); it returns seconds.
 func Lab3EpochTime(n int, validationSplit float64) (float64, error) {
-	m, err := lab.Lab3(keras.ReLU).NewModel()
+	m, err := presets.Lab3(keras.ReLU).NewModel()
 	if err != nil {
 		return 0, err
 	}
@@ -131,7 +132,7 @@ func Lab3EpochTime(n int, validationSplit float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	cfg := lab.Lab3Fit()
+	cfg := presets.Lab3Fit()
 	cfg.Epochs, cfg.Verbose, cfg.Callbacks, cfg.ValidationSplit = 1, 0, nil, validationSplit
 	start := time.Now()
 	if _, err := m.Fit(context.Background(), x, y, cfg); err != nil {

@@ -51,7 +51,7 @@ func sharedFit(t testing.TB, dir string, hooks fitHooks) (*runs.Run, string, err
 				hooks.onWaiting()
 			}
 		})}
-	r, err := runs.Fit(t.Context(), smallModel(t, 3), x, y, cfg, runs.Options{Dir: dir})
+	r, err := runs.FitOrLoad(t.Context(), smallModel(t, 3), x, y, cfg, runs.Options{Dir: dir})
 	return r, out.String(), err
 }
 
@@ -416,7 +416,7 @@ func TestWaitCancelled(t *testing.T) {
 				cancel()
 			}
 		})}
-	r, err := runs.Fit(ctx, smallModel(t, 3), x, y, cfg, runs.Options{Dir: dir})
+	r, err := runs.FitOrLoad(ctx, smallModel(t, 3), x, y, cfg, runs.Options{Dir: dir})
 	close(release)
 	wg.Wait()
 	if !errors.Is(err, context.Canceled) || r != nil {

@@ -12,7 +12,7 @@ import (
 
 // A memoized training, run twice as a notebook cell run again would: the first Fit trains and
 // saves the run, the second loads it into a fresh model instead of training.
-func ExampleFit() {
+func ExampleFitOrLoad() {
 	dir, err := os.MkdirTemp("", "runs-example-")
 	if err != nil {
 		log.Fatal(err)
@@ -35,7 +35,7 @@ func ExampleFit() {
 		}
 		// Verbose 0: the epoch lines (with their timings) are still saved with the run, and a
 		// Fit with Verbose 1 or 2 that loads the run prints them again.
-		r, err := runs.Fit(context.Background(), m, x, y, keras.FitConfig{Epochs: 5, BatchSize: 2, Verbose: 0},
+		r, err := runs.FitOrLoad(context.Background(), m, x, y, keras.FitConfig{Epochs: 5, BatchSize: 2, Verbose: 0},
 			runs.Options{Dir: dir})
 		if err != nil {
 			log.Fatal(err)

@@ -165,7 +165,7 @@ type fitter struct {
 // baseConfig is the FitConfig of most tests: 2 quick epochs with validation and EarlyStopping.
 func baseConfig() keras.FitConfig {
 	return keras.FitConfig{Epochs: 2, BatchSize: 16, ValidationSplit: 0.25, Verbose: 2,
-		Callbacks: []keras.Callback{keras.NewEarlyStopping("val_loss", 5, true)}}
+		Callbacks: []keras.Callback{&keras.EarlyStopping{Monitor: "val_loss", Patience: 5, RestoreBestWeights: true}}}
 }
 
 // fit runs a memoized Fit of a fresh model with cfg (its Output replaced) and opts (opts.Dir defaults to f.dir) and
@@ -178,7 +178,7 @@ func (f *fitter) fit(cfg keras.FitConfig, opts runs.Options) (*keras.Model, *run
 	if opts.Dir == "" {
 		opts.Dir = f.dir
 	}
-	r, err := runs.Fit(f.t.Context(), m, f.x, f.y, cfg, opts)
+	r, err := runs.FitOrLoad(f.t.Context(), m, f.x, f.y, cfg, opts)
 	if err != nil {
 		f.t.Fatalf("Fit: %v\noutput:\n%s", err, out.String())
 	}

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/cifarlab/cifarlab/internal/atomicdir"
+	"github.com/cifarlab/cifarlab/internal/homedir"
 	"github.com/cifarlab/cifarlab/internal/scratch"
 	"github.com/cifarlab/cifarlab/keras"
 )
@@ -85,14 +86,15 @@ type runInfo struct {
 // folder when its process is killed (see scratch.RemoveStale): keys are 16 hex digits.
 var staleInRuns = append(atomicdir.StalePatterns("????????????????"), ".lock-????????????????")
 
-// Fit trains m like m.Fit(ctx, x, y, cfg), or loads the finished run with the same key from
-// opts.Dir into m (weights, learning rate, the optimizer's state and History), so that a later Fit
-// of m continues exactly as it would have after the training. A trained run is saved before Fit returns; a training that fails or is cancelled
-// saves nothing and returns what m.Fit returned.
+// FitOrLoad trains m like m.Fit(ctx, x, y, cfg), or loads the finished run with the same key from
+// opts.Dir into m (weights, learning rate, the optimizer's state and History), so that a later
+// m.Fit continues exactly as it would have after the training. A trained run is saved before
+// FitOrLoad returns; a training that fails or is cancelled saves nothing and returns what m.Fit
+// returned.
 //
 // When it loads a run and cfg.Verbose > 0, it prints "loaded run KEY from DIR" and the run's epoch
 // lines as they were printed when it trained (unless opts.Quiet).
-func Fit(ctx context.Context, m *keras.Model, x keras.Array, y keras.Labels, cfg keras.FitConfig, opts Options) (*Run, error) {
+func FitOrLoad(ctx context.Context, m *keras.Model, x keras.Array, y keras.Labels, cfg keras.FitConfig, opts Options) (*Run, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("runs: Options.Dir is empty")
 	}
@@ -259,7 +261,7 @@ func (r *Run) load(m *keras.Model, out io.Writer) error {
 	}
 	m.SetHistory(saved.History())
 	r.History, r.Loaded = saved.History(), true
-	fmt.Fprintf(out, "loaded run %s from %s\n", r.Key, r.Dir)
+	fmt.Fprintf(out, "loaded run %s from %s\n", r.Key, homedir.Abbrev(r.Dir))
 	if log, err := os.ReadFile(filepath.Join(r.Dir, logFile)); err == nil {
 		_, _ = out.Write(log)
 	}

@@ -222,7 +222,7 @@ func TestKey(t *testing.T) {
 			}
 		}, false},
 		{"callback setting", func(_ *testing.T, f *fit) {
-			f.cfg.Callbacks = []keras.Callback{keras.NewEarlyStopping("val_loss", 6, true)}
+			f.cfg.Callbacks = []keras.Callback{&keras.EarlyStopping{Monitor: "val_loss", Patience: 6, RestoreBestWeights: true}}
 		}, false},
 		{"another callback", func(_ *testing.T, f *fit) {
 			f.cfg.Callbacks = append(f.cfg.Callbacks, keras.NewReduceLROnPlateau("val_loss", 0.5, 2, 1e-5))
@@ -280,12 +280,12 @@ func TestOtherKeysTrain(t *testing.T) {
 	x2 := keras.NewArray(slices.Clone(f.x.Data), f.x.Shape...)
 	x2.Data[5] += 0.5
 	m := smallModel(t, f.seed)
-	r, err := runs.Fit(t.Context(), m, x2, f.y, baseConfig(), runs.Options{Dir: f.dir, Quiet: true})
+	r, err := runs.FitOrLoad(t.Context(), m, x2, f.y, baseConfig(), runs.Options{Dir: f.dir, Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	check("other data", r)
-	r, err = runs.Fit(t.Context(), m, x2, f.y, baseConfig(), runs.Options{Dir: f.dir, Quiet: true})
+	r, err = runs.FitOrLoad(t.Context(), m, x2, f.y, baseConfig(), runs.Options{Dir: f.dir, Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func TestFailedTraining(t *testing.T) {
 		return nil
 	}})
 	m := smallModel(t, f.seed)
-	r, err := runs.Fit(t.Context(), m, f.x, f.y, cfg, runs.Options{Dir: f.dir, Quiet: true})
+	r, err := runs.FitOrLoad(t.Context(), m, f.x, f.y, cfg, runs.Options{Dir: f.dir, Quiet: true})
 	if !errors.Is(err, boom) {
 		t.Fatalf("Fit: %v, want the callback's error", err)
 	}
@@ -416,7 +416,7 @@ func TestFailedTraining(t *testing.T) {
 	cfg.Callbacks[1] = &probe{} // same key, no failure
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	r, err = runs.Fit(ctx, smallModel(t, f.seed), f.x, f.y, cfg, runs.Options{Dir: f.dir, Quiet: true})
+	r, err = runs.FitOrLoad(ctx, smallModel(t, f.seed), f.x, f.y, cfg, runs.Options{Dir: f.dir, Quiet: true})
 	if err != nil {
 		t.Fatalf("the Fit after a failed one: %v", err)
 	}
@@ -442,7 +442,7 @@ func TestCancelled(t *testing.T) {
 		}
 		return nil
 	}})
-	r, err := runs.Fit(ctx, smallModel(t, f.seed), f.x, f.y, cfg, runs.Options{Dir: f.dir, Quiet: true})
+	r, err := runs.FitOrLoad(ctx, smallModel(t, f.seed), f.x, f.y, cfg, runs.Options{Dir: f.dir, Quiet: true})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Fit: %v, want an error wrapping context.Canceled", err)
 	}
@@ -457,7 +457,7 @@ func TestCancelled(t *testing.T) {
 	}
 	ctx2, cancel2 := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel2()
-	r, err = runs.Fit(ctx2, smallModel(t, f.seed), f.x, f.y, cfg, runs.Options{Dir: f.dir, Quiet: true})
+	r, err = runs.FitOrLoad(ctx2, smallModel(t, f.seed), f.x, f.y, cfg, runs.Options{Dir: f.dir, Quiet: true})
 	if err != nil || r.Loaded || len(r.History.Epochs) != 3 {
 		t.Errorf("the Fit after a cancelled one: %+v, %v; want trained", r, err)
 	}
@@ -481,7 +481,7 @@ func TestFitErrors(t *testing.T) {
 			cfg := baseConfig()
 			cfg.Output = &bytes.Buffer{}
 			cfg.Callbacks = append(cfg.Callbacks, &probe{onTrainBegin: func() error { began.Add(1); return nil }})
-			r, err := runs.Fit(t.Context(), tc.model(t), x, y, cfg, runs.Options{Dir: tc.dir(t)})
+			r, err := runs.FitOrLoad(t.Context(), tc.model(t), x, y, cfg, runs.Options{Dir: tc.dir(t)})
 			if err == nil || !strings.Contains(err.Error(), tc.want) || r != nil || began.Load() != 0 {
 				t.Errorf("Fit: %+v, %v, %d training(s) began; want an error saying %q before training", r, err, began.Load(), tc.want)
 			}
@@ -497,7 +497,7 @@ func fitBeforeTraining(t *testing.T, dir string) error {
 	var began atomic.Int32
 	cfg := keras.FitConfig{Epochs: 1, BatchSize: 16, Output: &bytes.Buffer{},
 		Callbacks: []keras.Callback{&probe{onTrainBegin: func() error { began.Add(1); return nil }}}}
-	r, err := runs.Fit(t.Context(), smallModel(t, 3), x, y, cfg, runs.Options{Dir: dir})
+	r, err := runs.FitOrLoad(t.Context(), smallModel(t, 3), x, y, cfg, runs.Options{Dir: dir})
 	if err == nil || r != nil || began.Load() != 0 {
 		t.Fatalf("Fit into %s: %+v, %v, %d training(s) began; want an error before training", dir, r, err, began.Load())
 	}
@@ -594,7 +594,7 @@ func TestSaveFails(t *testing.T) {
 			cfg.Output = &bytes.Buffer{}
 			cfg.Callbacks[1] = &probe{onTrainBegin: func() error { return os.Chmod(f.dir, 0o555) }} // same key
 			t.Cleanup(func() { os.Chmod(f.dir, 0o755) })
-			r, err := runs.Fit(t.Context(), smallModel(t, f.seed), f.x, f.y, cfg, runs.Options{Dir: f.dir, Retrain: tc.retrain})
+			r, err := runs.FitOrLoad(t.Context(), smallModel(t, f.seed), f.x, f.y, cfg, runs.Options{Dir: f.dir, Retrain: tc.retrain})
 			if err == nil || !strings.Contains(err.Error(), "saving run") || !strings.Contains(err.Error(), f.dir) || !strings.Contains(err.Error(), "permission denied") {
 				t.Errorf("Fit: %v; want an error saying the run could not be saved into %s", err, f.dir)
 			}
@@ -643,11 +643,11 @@ func TestLoadedRunContinues(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "runs")
 
 			trained := compiled()
-			if _, err := runs.Fit(t.Context(), trained, x, y, cfg, runs.Options{Dir: dir}); err != nil {
+			if _, err := runs.FitOrLoad(t.Context(), trained, x, y, cfg, runs.Options{Dir: dir}); err != nil {
 				t.Fatal(err)
 			}
 			loaded := compiled()
-			r, err := runs.Fit(t.Context(), loaded, x, y, cfg, runs.Options{Dir: dir})
+			r, err := runs.FitOrLoad(t.Context(), loaded, x, y, cfg, runs.Options{Dir: dir})
 			if err != nil || !r.Loaded {
 				t.Fatalf("second Fit: loaded %v, %v", r != nil && r.Loaded, err)
 			}

@@ -57,7 +57,7 @@ func TestFullDiskKnownBeforeTraining(t *testing.T) {
 	m := wideModel(t)
 	batches := 0
 	cfg := keras.FitConfig{Epochs: 2, BatchSize: 16, Callbacks: []keras.Callback{&probe{onBatchEnd: func() error { batches++; return nil }}}}
-	_, err := runs.Fit(t.Context(), m, x, y, cfg, runs.Options{Dir: dir})
+	_, err := runs.FitOrLoad(t.Context(), m, x, y, cfg, runs.Options{Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "needs about") || !strings.Contains(err.Error(), "MiB free") {
 		t.Fatalf("Fit into a full runs folder: %v, want an error naming the folder, the free and the needed space", err)
 	}
@@ -95,7 +95,7 @@ func TestFullDiskDuringSaveFallsBack(t *testing.T) {
 	var out bytes.Buffer
 	cfg.Output = &out
 	m := wideModel(t)
-	r, err := runs.Fit(t.Context(), m, x, y, cfg, runs.Options{Dir: dir, FallbackDir: fallback})
+	r, err := runs.FitOrLoad(t.Context(), m, x, y, cfg, runs.Options{Dir: dir, FallbackDir: fallback})
 	if err != nil {
 		t.Fatalf("Fit with a fallback folder: %v\n%s", err, out.String())
 	}
@@ -111,7 +111,7 @@ func TestFullDiskDuringSaveFallsBack(t *testing.T) {
 	// A later cell (lab.Trained) asks for the run: found in the fallback folder.
 	cfg.Callbacks = []keras.Callback{&probe{}}
 	cfg.Output = &bytes.Buffer{}
-	again, err := runs.Fit(t.Context(), wideModel(t), x, y, cfg, runs.Options{Dir: dir, FallbackDir: fallback, LoadOnly: true, Quiet: true})
+	again, err := runs.FitOrLoad(t.Context(), wideModel(t), x, y, cfg, runs.Options{Dir: dir, FallbackDir: fallback, LoadOnly: true, Quiet: true})
 	if err != nil || !again.Loaded || again.Dir != r.Dir {
 		t.Errorf("load-only Fit after the fallback: %+v, %v", again, err)
 	}
@@ -124,7 +124,7 @@ func TestFullDiskDuringSaveFallsBack(t *testing.T) {
 		return nil
 	}}}
 	cfg.Epochs = 3 // another key
-	_, err = runs.Fit(t.Context(), wideModel(t), x, y, cfg, runs.Options{Dir: dir})
+	_, err = runs.FitOrLoad(t.Context(), wideModel(t), x, y, cfg, runs.Options{Dir: dir})
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Errorf("Fit without a fallback into a disk that filled: %v, want ENOSPC", err)
 	}

@@ -41,7 +41,7 @@ func TestLoadOnlyWaitsAloud(t *testing.T) {
 	cfg.Output = &out
 	done := make(chan error, 1)
 	go func() {
-		_, err := runs.Fit(t.Context(), m, f.x, f.y, cfg, runs.Options{Dir: f.dir, Quiet: true, LoadOnly: true})
+		_, err := runs.FitOrLoad(t.Context(), m, f.x, f.y, cfg, runs.Options{Dir: f.dir, Quiet: true, LoadOnly: true})
 		done <- err
 	}()
 	deadline := time.Now().Add(20 * time.Second)

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 
 	"github.com/cifarlab/cifarlab/cifar"
+	"github.com/cifarlab/cifarlab/internal/presets"
 	"github.com/cifarlab/cifarlab/keras"
 	"github.com/cifarlab/cifarlab/lab"
 )
@@ -54,7 +55,7 @@ func main() {
 		panic(err)
 	}
 	tr := ds.Train.Head(*n)
-	m, err := lab.Exercise2().NewModel()
+	m, err := presets.Exercise2().NewModel()
 	if err != nil {
 		panic(err)
 	}
@@ -63,7 +64,7 @@ func main() {
 	if err := m.SetWeights(readWeights(filepath.Join(*dir, "w0.bin"), like)); err != nil {
 		panic(err)
 	}
-	h, err := m.Fit(context.Background(), lab.Images(tr), lab.Sparse(tr), keras.FitConfig{Epochs: *epochs, BatchSize: 128, NoShuffle: !*shuffle, ValidationSplit: 0.2})
+	h, err := m.Fit(context.Background(), lab.Images(tr), keras.Classes(tr.Labels), keras.FitConfig{Epochs: *epochs, BatchSize: 128, NoShuffle: !*shuffle, ValidationSplit: 0.2})
 	if err != nil {
 		panic(err)
 	}

@@ -1,6 +1,11 @@
-package lab
+// Package presets holds the labs' reference models and settings (lab 3 and exercise 2) as data,
+// for the tests and benchmarks. The notebooks write their own in their cells, as students do; a
+// test of nbrun checks that the two agree. It is internal so that a notebook's completion never
+// offers it.
+package presets
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/cifarlab/cifarlab/cifar"
@@ -11,8 +16,7 @@ import (
 const ReferenceSeed = 42
 
 // Experiment is one training run of a lab as data: the model, how it is compiled and fitted, and
-// which images it uses. Lab3 and Exercise2 return the labs' own, for the tests and benchmarks (the
-// notebooks write theirs in their cells, and a test checks that the two agree).
+// which images it uses. Lab3 and Exercise2 return the labs' own.
 type Experiment struct {
 	Model   keras.ModelSpec
 	Compile keras.CompileConfig
@@ -21,31 +25,22 @@ type Experiment struct {
 	TrainSamples, TestSamples int
 }
 
-// Data loads CIFAR-10 (see LoadData) and returns the experiment's training and test images.
-func (e Experiment) Data() (train, test *cifar.Split, err error) {
-	ds, err := loadData(cifar.Options{})
+// Data loads CIFAR-10 with opts (see cifar.Load) and returns the experiment's training and test
+// images.
+func (e Experiment) Data(ctx context.Context, opts cifar.Options) (train, test *cifar.Split, err error) {
+	ds, err := cifar.Load(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	return head(ds.Train, e.TrainSamples), head(ds.Test, e.TestSamples), nil
+	return ds.Train.Head(e.samples(e.TrainSamples, ds.Train)), ds.Test.Head(e.samples(e.TestSamples, ds.Test)), nil
 }
 
-// Train builds the experiment's model and fits it with Fit (trained, or loaded when it ran before).
-func (e Experiment) Train() (*Run, error) { return e.run(Fit) }
-
-// Trained builds the experiment's model and loads the run that Train saved (see Trained).
-func (e Experiment) Trained() (*Run, error) { return e.run(Trained) }
-
-func (e Experiment) run(fit func(*keras.Model, *cifar.Split, keras.FitConfig) (*Run, error)) (*Run, error) {
-	train, _, err := e.Data()
-	if err != nil {
-		return nil, err
+// samples is n, or all of s when n is 0.
+func (Experiment) samples(n int, s *cifar.Split) int {
+	if n <= 0 {
+		return s.Len()
 	}
-	m, err := e.NewModel()
-	if err != nil {
-		return nil, err
-	}
-	return fit(m, train, e.Fit)
+	return n
 }
 
 // NewModel builds the experiment's model and compiles it.
