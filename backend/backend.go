@@ -87,7 +87,11 @@ var (
 
 // Default returns the backend for this process, creating it on first use from GOMLX_BACKEND (see
 // New), and a one-line description of it (which backend, with which plugin or configuration, and
-// why). Later calls return the same backend.
+// why). Later calls return the same backend. The line names the plugin by its file name and writes
+// the home folder "~", so that a saved notebook does not show the folders of its machine:
+//
+//	Backend: XLA on the CPU (PJRT plugin pjrt_c_api_cpu_plugin.so, PJRT C API 0.115)
+//	Backend: pure Go (SIMD matrix products on (GOEXPERIMENT=simd); XLA's PJRT CPU plugin is not installed at ~/.local/share/cifarlab/pjrt/pjrt_c_api_cpu_plugin.so (the default location; kernel-setup/setup.sh installs it))
 //
 // XLA runs when this program links it (the default; the build tag noxla or CGO_ENABLED=0 leave it
 // out) and its PJRT CPU plugin is installed ([PJRTPluginPath]), or when GOMLX_BACKEND asks for it.
@@ -146,7 +150,7 @@ func start(env string) (b compute.Backend, info, fallback string, err error) {
 		}
 		b, desc, err := XLA(plugin)
 		if err == nil {
-			return b, "cifarlab: using GoMLX backend \"xla\" (" + desc + ")", "", nil
+			return b, linePrefix + desc, "", nil
 		}
 		note = "XLA could not start: " + oneLine(err)
 		if name != "" {
@@ -159,7 +163,7 @@ func start(env string) (b compute.Backend, info, fallback string, err error) {
 		}
 		b, desc, err := XLA(config)
 		if err == nil {
-			return b, fmt.Sprintf("cifarlab: using GoMLX backend \"xla\" (%s; %s=%q)", desc, Env, env), "", nil
+			return b, linePrefix + withNote(desc, envSetting(env, config)), "", nil
 		}
 		note = fmt.Sprintf("%s=%q asks for XLA, which could not start: %s", Env, env, oneLine(err))
 	case name == gobackend.BackendName:
@@ -175,7 +179,91 @@ func start(env string) (b compute.Backend, info, fallback string, err error) {
 	if err != nil {
 		return nil, "", "", fmt.Errorf("backend: creating GoMLX's Go backend: %w", err)
 	}
+	note = tildeHome(note)
 	return b, goBackendInfo("", note), note, nil
+}
+
+// linePrefix starts the backend's line.
+const linePrefix = "Backend: "
+
+// xlaDescription describes XLA on a PJRT plugin, for the backend's line: device is "cpu", "cuda"
+// or "" (another), plugin the plugin's path (only its file name is shown) or the name go-xla found
+// it by, version its PJRT C API version ("" when unknown). For example
+// "XLA on the CPU (PJRT plugin pjrt_c_api_cpu_plugin.so, PJRT C API 0.115)".
+func xlaDescription(device, plugin, version string) string {
+	desc := "XLA"
+	switch device {
+	case "cpu":
+		desc += " on the CPU"
+	case "cuda":
+		desc += " on CUDA"
+	}
+	if filepath.IsAbs(plugin) {
+		plugin = filepath.Base(plugin)
+	}
+	desc += " (PJRT plugin " + plugin
+	if version != "" {
+		desc += ", PJRT C API " + version
+	}
+	return desc + ")"
+}
+
+// withNote adds note to the parenthesis that ends desc, or in a parenthesis of its own.
+func withNote(desc, note string) string {
+	if strings.HasSuffix(desc, ")") {
+		return strings.TrimSuffix(desc, ")") + "; " + note + ")"
+	}
+	return desc + " (" + note + ")"
+}
+
+// envSetting writes the GOMLX_BACKEND value env, whose part after the colon is config, for the
+// line of a backend that started: as it is, or "plugin from GOMLX_BACKEND" when config is the
+// path of a plugin, which the line already names by its file name.
+func envSetting(env, config string) string {
+	if path, _, _ := strings.Cut(config, ","); filepath.IsAbs(path) {
+		return "plugin from " + Env
+	}
+	return fmt.Sprintf("%s=%q", Env, env)
+}
+
+// tildeHome writes the paths inside the user's home folder in text with "~" for the home folder
+// (~/.local/share/cifarlab/pjrt), so that a line saved in a notebook does not show the home
+// folder of the machine it ran on. It leaves text as it is when the home folder is unknown or the
+// root folder.
+func tildeHome(text string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || !filepath.IsAbs(home) {
+		return text
+	}
+	home = filepath.Clean(home)
+	if home == filepath.VolumeName(home)+string(filepath.Separator) {
+		return text
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(text, home)
+		if i < 0 {
+			break
+		}
+		end := i + len(home)
+		// The whole home folder, not the end of a longer name or the start of one (/home/young).
+		whole := (i == 0 || !isPathByte(text[i-1])) && (end == len(text) || text[end] == filepath.Separator || !isPathByte(text[end]))
+		b.WriteString(text[:i])
+		if whole {
+			b.WriteString("~")
+		} else {
+			b.WriteString(home)
+		}
+		text = text[end:]
+	}
+	b.WriteString(text)
+	return b.String()
+}
+
+// isPathByte reports whether c can be part of a file name next to a path in a message.
+func isPathByte(c byte) bool {
+	return c == '/' || c == '\\' || c == '.' || c == '_' || c == '-' || c == '~' ||
+		'0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // validBackends lists the values of GOMLX_BACKEND that New knows, for the message about one it
@@ -252,14 +340,14 @@ func isXLAName(name string) bool {
 // goBackendInfo describes the pure-Go backend with its configuration, whether its SIMD matrix
 // products are compiled in, and why it runs.
 func goBackendInfo(config, why string) string {
-	desc := "pure Go, " + simdInfo
+	desc := simdInfo
 	if config != "" {
 		desc += fmt.Sprintf(", config %q", config)
 	}
 	if why != "" {
 		desc += "; " + why
 	}
-	return fmt.Sprintf("cifarlab: using GoMLX backend %q (%s)", gobackend.BackendName, desc)
+	return linePrefix + "pure Go (" + desc + ")"
 }
 
 // oneLine flattens an error message onto one line.

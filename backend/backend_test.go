@@ -14,20 +14,20 @@ func TestBackendChoice(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nowhere", "pjrt_c_api_cpu_plugin.so")
 	t.Setenv(EnvPJRTPlugin, missing)
 	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", t.TempDir()) // go-xla's own search finds nothing either
-	unknown := []string{`backend "go"`, "names no backend of this program", "falls back to pure Go",
+	unknown := []string{"Backend: pure Go (", "names no backend of this program", "falls back to pure Go",
 		`valid values: "" (XLA when its plugin is installed, else pure Go), "xla", "xla:cuda", "xla:/abs/plugin.so", "go", "go:<config>"`}
 	for _, tc := range []struct {
 		env      string
 		want     []string
 		fallback bool // the pure-Go backend runs instead of the one wanted
 	}{
-		{"", []string{`backend "go"`, simdInfo, "not installed at " + missing, "kernel-setup/setup.sh"}, true},
-		{"go", []string{`backend "go"`, `GOMLX_BACKEND="go"`}, false},
-		{"go:ops_sequential", []string{`config "ops_sequential"`}, false},
-		{"xla", []string{`backend "go"`, `GOMLX_BACKEND="xla" asks for XLA`}, true},
-		{"xla:cuda", []string{`backend "go"`, `GOMLX_BACKEND="xla:cuda" asks for XLA`}, true},
-		{"xla:" + missing, []string{`backend "go"`, `asks for XLA`, missing}, true},
-		{"go:warp_speed", []string{`backend "go"`, `is not a valid Go backend configuration`}, true},
+		{"", []string{"Backend: pure Go (" + simdInfo + "; ", "not installed at " + missing, "kernel-setup/setup.sh"}, true},
+		{"go", []string{"Backend: pure Go (" + simdInfo + `; GOMLX_BACKEND="go")`}, false},
+		{"go:ops_sequential", []string{"Backend: pure Go (" + simdInfo + `, config "ops_sequential"; GOMLX_BACKEND="go:ops_sequential")`}, false},
+		{"xla", []string{"Backend: pure Go (", `GOMLX_BACKEND="xla" asks for XLA`}, true},
+		{"xla:cuda", []string{"Backend: pure Go (", `GOMLX_BACKEND="xla:cuda" asks for XLA`}, true},
+		{"xla:" + missing, []string{"Backend: pure Go (", `asks for XLA`, missing}, true},
+		{"go:warp_speed", []string{"Backend: pure Go (", `is not a valid Go backend configuration`}, true},
 		// Unknown values: typos are named as such, with what was probably meant and the valid values.
 		{"onnx", append([]string{`GOMLX_BACKEND="onnx" names no backend`}, unknown...), true},
 		{"xal", append([]string{`GOMLX_BACKEND="xal" names no backend of this program (did you mean "xla"?)`}, unknown...), true},
@@ -43,13 +43,96 @@ func TestBackendChoice(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer b.Finalize()
-			if strings.Contains(info, "\n") || !containsAll(info, append([]string{"cifarlab: using GoMLX backend"}, tc.want...)...) {
+			if strings.Contains(info, "\n") || !strings.HasPrefix(info, "Backend: ") || !containsAll(info, tc.want...) {
 				t.Errorf("info %q, want it to contain %q on one line", info, tc.want)
 			}
 			if (fallback != "") != tc.fallback || !strings.Contains(info, fallback) {
 				t.Errorf("fallback reason %q, want one (in the line): %v", fallback, tc.fallback)
 			}
 		})
+	}
+}
+
+// TestBackendLineNamesNoHomeFolder checks that the line of a fallback writes the home folder "~"
+// in the path of the plugin to install (the default location, or one CIFARLAB_PJRT_PLUGIN names).
+func TestBackendLineNamesNoHomeFolder(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if got, err := os.UserHomeDir(); err != nil || got != home {
+		t.Skipf("cannot set the home folder on this system (got %q, %v)", got, err)
+	}
+	t.Setenv("XDG_DATA_HOME", "")
+	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", t.TempDir())
+	for _, tc := range []struct {
+		name, env, plugin, want string
+	}{
+		{"default location", "", "", "not installed at ~/.local/share/cifarlab/pjrt/pjrt_c_api_cpu_plugin.so (the default location; kernel-setup/setup.sh installs it)"},
+		{"CIFARLAB_PJRT_PLUGIN", "", filepath.Join(home, "pjrt", pjrtPluginFile), "not installed at ~/pjrt/pjrt_c_api_cpu_plugin.so (CIFARLAB_PJRT_PLUGIN; "},
+		{"GOMLX_BACKEND", "xla:" + filepath.Join(home, "no.so"), "", `GOMLX_BACKEND="xla:~/no.so" asks for XLA`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(EnvPJRTPlugin, tc.plugin)
+			b, info, fallback, err := start(tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Finalize()
+			want := filepath.FromSlash(tc.want)
+			if XLACompiledIn && !strings.Contains(info, want) || strings.Contains(info, home) || strings.Contains(fallback, home) {
+				t.Errorf("line %q (fallback %q), want it to contain %q and not the home folder %s", info, fallback, want, home)
+			}
+		})
+	}
+}
+
+func TestXLADescription(t *testing.T) {
+	plugin := filepath.Join(t.TempDir(), "pjrt", pjrtPluginFile)
+	for _, tc := range []struct {
+		device, plugin, version, want string
+	}{
+		{"cpu", plugin, "0.115", "XLA on the CPU (PJRT plugin pjrt_c_api_cpu_plugin.so, PJRT C API 0.115)"},
+		{"cuda", "cuda", "0.90", "XLA on CUDA (PJRT plugin cuda, PJRT C API 0.90)"},
+		{"", plugin, "", "XLA (PJRT plugin pjrt_c_api_cpu_plugin.so)"},
+	} {
+		if got := xlaDescription(tc.device, tc.plugin, tc.version); got != tc.want {
+			t.Errorf("xlaDescription(%q, %q, %q) = %q, want %q", tc.device, tc.plugin, tc.version, got, tc.want)
+		}
+	}
+	desc := xlaDescription("cpu", plugin, "0.115")
+	for env, want := range map[string]string{
+		"xla:cuda":                            `XLA on the CPU (PJRT plugin pjrt_c_api_cpu_plugin.so, PJRT C API 0.115; GOMLX_BACKEND="xla:cuda")`,
+		"xla:" + plugin:                       "XLA on the CPU (PJRT plugin pjrt_c_api_cpu_plugin.so, PJRT C API 0.115; plugin from GOMLX_BACKEND)",
+		"xla:" + plugin + ",noshared_buffers": "XLA on the CPU (PJRT plugin pjrt_c_api_cpu_plugin.so, PJRT C API 0.115; plugin from GOMLX_BACKEND)",
+	} {
+		_, config, _ := strings.Cut(env, ":")
+		if got := withNote(desc, envSetting(env, config)); got != want {
+			t.Errorf("GOMLX_BACKEND=%s: %q, want %q", env, got, want)
+		}
+	}
+}
+
+// TestTildeHome checks that the home folder, and only the whole home folder, becomes "~".
+func TestTildeHome(t *testing.T) {
+	t.Setenv("HOME", "/home/you")
+	if got, _ := os.UserHomeDir(); got != "/home/you" || filepath.Separator != '/' {
+		t.Skip("a Unix home folder cannot be set on this system")
+	}
+	for text, want := range map[string]string{
+		"plugin /home/you/.local/share/x.so is damaged": "plugin ~/.local/share/x.so is damaged",
+		"/home/you": "~",
+		`GOMLX_BACKEND="xla:/home/you/p.so" and /home/you/q.so`: `GOMLX_BACKEND="xla:~/p.so" and ~/q.so`,
+		"plugin /home/young/x.so":                               "plugin /home/young/x.so",
+		"plugin /srv/home/you/x.so":                             "plugin /srv/home/you/x.so",
+		"plugin /opt/cifarlab/x.so":                             "plugin /opt/cifarlab/x.so",
+		"(at /home/you)":                                        "(at ~)",
+	} {
+		if got := tildeHome(text); got != want {
+			t.Errorf("tildeHome(%q) = %q, want %q", text, got, want)
+		}
+	}
+	t.Setenv("HOME", "/")
+	if got := tildeHome("plugin /opt/x.so"); got != "plugin /opt/x.so" {
+		t.Errorf("with the root folder as home: %q", got)
 	}
 }
 

@@ -26,7 +26,8 @@ var mallocOnce sync.Once
 // plugin is an error instead of a download (and, without internet, a panic); a panic inside go-xla
 // is turned into an error too. A plugin given by its path must pass [CheckPJRTPlugin] first: a
 // truncated one would kill the process with SIGBUS as it loads. It returns the backend and a short
-// description of it.
+// description of it with the plugin's file name, not its folder:
+// "XLA on the CPU (PJRT plugin pjrt_c_api_cpu_plugin.so, PJRT C API 0.115)".
 func XLA(config string) (b compute.Backend, desc string, err error) {
 	if path, _, _ := strings.Cut(config, ","); filepath.IsAbs(path) {
 		if err := CheckPJRTPlugin(path); err != nil {
@@ -50,17 +51,20 @@ func XLA(config string) (b compute.Backend, desc string, err error) {
 	if err != nil {
 		return nil, "", err
 	}
-	kind := "XLA"
+	device := ""
 	switch {
 	case xb.IsCPU():
-		kind = "XLA CPU"
+		device = "cpu"
 	case xb.IsCUDA():
-		kind = "XLA CUDA"
+		device = "cuda"
 	}
-	desc = fmt.Sprintf("%s, PJRT plugin %s", kind, xb.PluginName())
+	plugin, version := xb.PluginName(), ""
 	if p, err := pjrt.GetPlugin(xb.PluginName()); err == nil { // already loaded: a lookup
 		major, minor := p.Version()
-		desc = fmt.Sprintf("%s, PJRT plugin %s (PJRT C API %d.%d)", kind, xb.PluginName(), major, minor)
+		version = fmt.Sprintf("%d.%d", major, minor)
+		if filepath.IsAbs(p.Path()) {
+			plugin = p.Path()
+		}
 	}
-	return xb, desc, nil
+	return xb, xlaDescription(device, plugin, version), nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +67,8 @@ var defaultDownloader = downloader{
 
 // Download fetches a into dest (a folder; created if missing) so that afterwards dest/<a.Root>/ holds the
 // extracted files, and returns that path. If dest/<a.Root> already exists it returns it without downloading.
+// In dest/<a.Root>, beside the extracted files, it leaves a stamp (.cifarlab-download.json) with the URL, the SHA-256
+// and the time of the download (the date that Source.String shows for the cache's copy).
 //
 // The archive is streamed into a temporary file inside dest, its size and SHA-256 are verified before
 // anything is extracted, and it is extracted into a temporary folder inside dest that is renamed to
@@ -143,11 +146,46 @@ func (d downloader) download(ctx context.Context, a Archive, dest string, progre
 	} else if !info.IsDir() {
 		return "", fmt.Errorf("cifar: archive %s is not the expected one: its %q is a file, not a folder", a.URL, a.Root)
 	}
+	writeDownloadStamp(extracted, a, d.now())
 	if err := moveIntoPlace(extracted, final); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(progress, "CIFAR-10 ready in %s (%d files, %.1f MB)\n", final, files, float64(size)/megabyte)
+	fmt.Fprintf(progress, "CIFAR-10 ready in %s (%d files, %.1f MB)\n", tildeHome(final), files, float64(size)/megabyte)
 	return final, nil
+}
+
+// downloadStampFile is the stamp that Download leaves in the extracted folder, beside the batch
+// files: a downloadStamp in JSON. In the folder, it comes and goes with the copy it describes.
+const downloadStampFile = ".cifarlab-download.json"
+
+// downloadStamp records what Download installed, and when.
+type downloadStamp struct {
+	URL        string    `json:"url"`
+	SHA256     string    `json:"sha256"`
+	Downloaded time.Time `json:"downloaded"`
+}
+
+// writeDownloadStamp writes the stamp of the archive a, downloaded at now, into dir. It is best
+// effort: without a stamp, only the date of the download is unknown.
+func writeDownloadStamp(dir string, a Archive, now time.Time) {
+	b, err := json.Marshal(downloadStamp{URL: a.URL, SHA256: strings.ToLower(a.SHA256), Downloaded: now.Round(0).Truncate(time.Second)})
+	if err == nil {
+		_ = os.WriteFile(filepath.Join(dir, downloadStampFile), append(b, '\n'), 0o644)
+	}
+}
+
+// readDownloadStamp returns when Download installed the copy in dir (from its stamp); the zero
+// time when dir has no readable stamp (a copy put there by hand or by an older version).
+func readDownloadStamp(dir string) time.Time {
+	b, err := os.ReadFile(filepath.Join(dir, downloadStampFile))
+	if err != nil {
+		return time.Time{}
+	}
+	var stamp downloadStamp
+	if err := json.Unmarshal(b, &stamp); err != nil {
+		return time.Time{}
+	}
+	return stamp.Downloaded
 }
 
 // validate checks that a can be downloaded safely.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -234,10 +235,12 @@ func TestDownloadSuccess(t *testing.T) {
 				out = nil
 			}
 
+			before := time.Now()
 			got, err := Download(context.Background(), a, dest, out)
 			if err != nil {
 				t.Fatalf("Download: %v", err)
 			}
+			after := time.Now()
 			want := filepath.Join(dest, "cifar-10-batches-py")
 			if got != want {
 				t.Fatalf("Download returned %q, want %q", got, want)
@@ -256,8 +259,18 @@ func TestDownloadSuccess(t *testing.T) {
 					t.Errorf("%s: %d bytes differ from the %d in the archive", e.name, len(data), len(e.body))
 				}
 			}
-			if extracted, _ := os.ReadDir(want); len(extracted) != files {
-				t.Errorf("%s holds %d entries, want %d", want, len(extracted), files)
+			if extracted, _ := os.ReadDir(want); len(extracted) != files+1 {
+				t.Errorf("%s holds %d entries, want %d and the stamp", want, len(extracted), files)
+			}
+			var stamp downloadStamp
+			if b, err := os.ReadFile(filepath.Join(want, downloadStampFile)); err != nil || json.Unmarshal(b, &stamp) != nil {
+				t.Errorf("no readable download stamp in %s: %v %q", want, err, b)
+			}
+			if stamp.URL != a.URL || stamp.SHA256 != a.SHA256 || stamp.Downloaded.Before(before.Truncate(time.Second)) || stamp.Downloaded.After(after) {
+				t.Errorf("download stamp %+v, want URL %s, SHA-256 %s, a time between %v and %v", stamp, a.URL, a.SHA256, before, after)
+			}
+			if got := readDownloadStamp(want); !got.Equal(stamp.Downloaded) {
+				t.Errorf("readDownloadStamp = %v, want %v", got, stamp.Downloaded)
 			}
 			dlAssertOnly(t, dest, "cifar-10-batches-py")
 
@@ -584,7 +597,7 @@ func TestDownloadTwiceAtOnce(t *testing.T) {
 		t.Errorf("server got %d requests, want 2", n)
 	}
 	dlAssertOnly(t, dest, "cifar-10-batches-py")
-	dlAssertOnly(t, want, "batches.meta", "data_batch_1", "empty", "readme.html")
+	dlAssertOnly(t, want, downloadStampFile, "batches.meta", "data_batch_1", "empty", "readme.html")
 }
 
 func TestDownloadCancelled(t *testing.T) {

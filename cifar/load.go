@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,21 +26,160 @@ type Dataset struct {
 	Source     Source
 }
 
-// Source tells where a Dataset was loaded from.
+// Source tells where a Dataset was loaded from. Its String is the short line a lab prints, with
+// no folder of the machine in it; Details gives the folders and files in full.
 type Source struct {
-	Origin    string        // "argument", "CIFAR10_DIR", "cache" or "download": how the folder was chosen
-	Layout    Layout        // the batch files that were found
-	FlatCache string        // the flat cache file the data was read from, or "" if decoded from the batches
-	Elapsed   time.Duration // time spent loading
+	Origin     string        // "argument", "CIFAR10_DIR", "cache" or "download": how the folder was chosen
+	Dir        string        // the data folder: Options.Dir, $CIFAR10_DIR, or the folder "cifar10" in the cache
+	Layout     Layout        // the batch files that were found
+	FlatCache  string        // the flat cache file the data was read back from, or "" if decoded from the batches
+	Downloaded time.Time     // when Download installed the cache's copy; zero when unknown or not from the cache
+	Images     int           // images loaded, training and test
+	Elapsed    time.Duration // time spent loading
 }
 
-// String describes the source in one line, for the first cell of a lab.
+// String describes the source in one short line, for the first cell of a lab:
+//
+//	CIFAR-10 from ~/.cache/cifarlab/cifar10 (downloaded 2026-12-07), 60,000 images, 0.3 ms
+//	CIFAR-10 from $CIFAR10_DIR (python version), 60,000 images, 0.3 ms
+//
+// The home folder is written "~", and a folder from CIFAR10_DIR "$CIFAR10_DIR", so that a saved
+// notebook does not show the folders of the machine it ran on. The parenthesis gives the version
+// read (python or binary), except for the cache's copy in the python version that the download
+// brings, and the day of the download when the cache's copy has one.
 func (s Source) String() string {
-	from := ""
-	if s.FlatCache != "" {
-		from = fmt.Sprintf(", read back from the flat cache %s", s.FlatCache)
+	var b strings.Builder
+	b.WriteString("CIFAR-10")
+	if where := s.where(); where != "" {
+		b.WriteString(" from " + where)
 	}
-	return fmt.Sprintf("CIFAR-10 %s (folder from %s)%s in %.1f ms", s.Layout, s.Origin, from, float64(s.Elapsed.Microseconds())/1000)
+	var notes []string
+	if s.Layout.Format != 0 && (!s.fromCache() || s.Layout.Format != Python) {
+		notes = append(notes, s.Layout.Format.String()+" version")
+	}
+	if s.fromCache() && !s.Downloaded.IsZero() {
+		notes = append(notes, "downloaded "+s.Downloaded.Format(time.DateOnly))
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(notes, ", "))
+	}
+	fmt.Fprintf(&b, ", %s images, %.1f ms", thousands(s.Images), float64(s.Elapsed.Microseconds())/1000)
+	return b.String()
+}
+
+// Details describes the source in full, one indented line each (the data folder and how it was
+// chosen, the batches found, whether the data was read back from the flat cache, the download's
+// time), for example:
+//
+//	folder: /data/cifar10 (from CIFAR10_DIR)
+//	batches: python batches in /data/cifar10/cifar-10-batches-py (the folder holding cifar-10-batches-py)
+//	data: read back from the flat cache /home/you/.cache/cifarlab/flat/33bb71f6db115919-ca6c81c9e4006946.cifar
+func (s Source) Details() string {
+	var b strings.Builder
+	if s.Dir != "" {
+		fmt.Fprintf(&b, "  folder: %s (%s)\n", s.Dir, originWords(s.Origin))
+	}
+	if s.Layout.Dir != "" {
+		fmt.Fprintf(&b, "  batches: %s\n", s.Layout)
+	}
+	if s.FlatCache != "" {
+		fmt.Fprintf(&b, "  data: read back from the flat cache %s\n", s.FlatCache)
+	} else {
+		b.WriteString("  data: decoded from the batch files\n")
+	}
+	if !s.Downloaded.IsZero() {
+		fmt.Fprintf(&b, "  downloaded: %s\n", s.Downloaded.Format(time.DateTime+" -0700"))
+	}
+	return b.String()
+}
+
+// originWords says how the data folder was chosen, for Details.
+func originWords(origin string) string {
+	switch origin {
+	case "argument":
+		return "given as an argument"
+	case EnvDataDir:
+		return "from " + EnvDataDir
+	case "cache":
+		return "the per-user cache"
+	case "download":
+		return "the per-user cache, downloaded by this load"
+	}
+	return origin
+}
+
+// fromCache reports whether the data came from the per-user cache.
+func (s Source) fromCache() bool { return s.Origin == "cache" || s.Origin == "download" }
+
+// where names the data folder for String: "$CIFAR10_DIR", or the folder with the home folder as
+// "~"; "" when the source names none.
+func (s Source) where() string {
+	if s.Origin == EnvDataDir {
+		return "$" + EnvDataDir
+	}
+	dir := s.Dir
+	if dir == "" {
+		dir = s.Layout.Dir
+	}
+	return tildeHome(dir)
+}
+
+// shortPath writes path, a file or folder of the source, for a progress line: inside a folder
+// from CIFAR10_DIR as "$CIFAR10_DIR/...", elsewhere with the home folder as "~".
+func (s Source) shortPath(path string) string {
+	if s.Origin == EnvDataDir && s.Dir != "" {
+		rel, err := filepath.Rel(s.Dir, path)
+		switch {
+		case err != nil:
+		case rel == ".":
+			return "$" + EnvDataDir
+		case filepath.IsLocal(rel):
+			return "$" + EnvDataDir + string(filepath.Separator) + rel
+		}
+	}
+	return tildeHome(path)
+}
+
+// tildeHome writes path with the user's home folder as "~" (~/.cache/cifarlab), so that a line
+// saved in a notebook does not show the home folder of the machine it ran on. Other paths, and
+// every path when the home folder is unknown or the root folder, are returned as they are.
+func tildeHome(path string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || !filepath.IsAbs(home) || !filepath.IsAbs(path) {
+		return path
+	}
+	home = filepath.Clean(home)
+	if home == filepath.VolumeName(home)+string(filepath.Separator) {
+		return path
+	}
+	rel, err := filepath.Rel(home, filepath.Clean(path))
+	switch {
+	case err != nil:
+		return path
+	case rel == ".":
+		return "~"
+	case filepath.IsLocal(rel):
+		return "~" + string(filepath.Separator) + rel
+	}
+	return path
+}
+
+// thousands writes n with a comma between groups of three digits: 60,000.
+func thousands(n int) string {
+	digits := strconv.Itoa(n)
+	sign := ""
+	if n < 0 {
+		sign, digits = "-", digits[1:]
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // Options configure Load. The zero value loads from CIFAR10_DIR or the per-user cache,
@@ -81,16 +221,6 @@ func DefaultCacheDir() (string, error) {
 		return "", fmt.Errorf("cifar: no per-user cache folder (set %s): %w", EnvCacheDir, err)
 	}
 	return filepath.Join(base, "cifarlab"), nil
-}
-
-// LoadData is the counterpart of keras.datasets.cifar10.load_data(): it loads the training and
-// test sets with the default Options, printing progress to standard output.
-func LoadData() (train, test *Split, err error) {
-	ds, err := Load(context.Background(), Options{Progress: os.Stdout})
-	if err != nil {
-		return nil, nil, err
-	}
-	return ds.Train, ds.Test, nil
 }
 
 // Load finds, downloads if needed, and loads CIFAR-10 according to opts.
@@ -136,7 +266,11 @@ func Load(ctx context.Context, opts Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(progress, "Found CIFAR-10 %s\n", layout)
+	source := Source{Origin: origin, Dir: dir, Layout: layout}
+	if source.fromCache() {
+		source.Downloaded = readDownloadStamp(layout.Dir)
+	}
+	fmt.Fprintf(progress, "Found CIFAR-10 %s batches in %s (%s)\n", layout.Format, source.shortPath(layout.Dir), layout.Kind)
 
 	var flat flatCache
 	if !noFlatCache {
@@ -145,8 +279,11 @@ func Load(ctx context.Context, opts Options) (*Dataset, error) {
 		}
 		removeStale(progress, filepath.Dir(flat.path), ".tmp-*.cifar")
 		if ds, err := readFlatCache(flat.path); err == nil {
-			ds.Source = Source{Origin: origin, Layout: layout, FlatCache: flat.path, Elapsed: time.Since(start)}
-			fmt.Fprintf(progress, "Read the decoded data back from the flat cache %s\n", flat.path)
+			ds.Source = source
+			ds.Source.FlatCache = flat.path
+			ds.Source.Images = ds.Train.Len() + ds.Test.Len()
+			ds.Source.Elapsed = time.Since(start)
+			fmt.Fprintf(progress, "Read the decoded data back from the flat cache %s\n", tildeHome(flat.path))
 			return ds, nil
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(progress, "Ignoring the flat cache, decoding the batches again: %v\n", err)
@@ -158,7 +295,8 @@ func Load(ctx context.Context, opts Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds.Source = Source{Origin: origin, Layout: layout}
+	ds.Source = source
+	ds.Source.Images = ds.Train.Len() + ds.Test.Len()
 	if flat.path != "" {
 		if err := writeFlatCache(ctx, flat, ds); err != nil {
 			if ctx.Err() != nil {
@@ -205,9 +343,9 @@ func downloadIntoCache(ctx context.Context, dir string, findErr error, opts Opti
 	}
 	lock, err := scratch.LockPath(ctx, filepath.Join(dir, downloadLockFile), func(waited time.Duration) {
 		if waited == 0 {
-			fmt.Fprintf(progress, "Another process is downloading CIFAR-10 into %s: waiting for it to finish\n", dir)
+			fmt.Fprintf(progress, "Another process is downloading CIFAR-10 into %s: waiting for it to finish\n", tildeHome(dir))
 		} else {
-			fmt.Fprintf(progress, "Still waiting for the other download into %s (%v so far)\n", dir, waited.Round(time.Second))
+			fmt.Fprintf(progress, "Still waiting for the other download into %s (%v so far)\n", tildeHome(dir), waited.Round(time.Second))
 		}
 	})
 	if err != nil {
@@ -226,12 +364,12 @@ func downloadIntoCache(ctx context.Context, dir string, findErr error, opts Opti
 	var incomplete *IncompleteError
 	if errors.As(findErr, &incomplete) {
 		fmt.Fprintf(progress, "CIFAR-10 in %s is incomplete (%s missing): moving it aside and downloading it again\n",
-			incomplete.Dir, strings.Join(incomplete.Missing, ", "))
+			tildeHome(incomplete.Dir), strings.Join(incomplete.Missing, ", "))
 		if err := os.Rename(final, aside); err != nil {
 			return Layout{}, fmt.Errorf("cifar: moving the incomplete copy %s aside to %s before downloading it again: %w", final, aside, err)
 		}
 	} else {
-		fmt.Fprintf(progress, "CIFAR-10 is not in %s yet: downloading it there\n", dir)
+		fmt.Fprintf(progress, "CIFAR-10 is not in %s yet: downloading it there\n", tildeHome(dir))
 	}
 	if _, err := Download(ctx, archive, dir, progress); err != nil {
 		if incomplete == nil {
@@ -244,7 +382,7 @@ func downloadIntoCache(ctx context.Context, dir string, findErr error, opts Opti
 	}
 	if incomplete != nil {
 		if err := os.RemoveAll(aside); err != nil {
-			fmt.Fprintf(progress, "Could not remove the incomplete copy %s, replaced by the download: %v\n", aside, err)
+			fmt.Fprintf(progress, "Could not remove the incomplete copy %s, replaced by the download: %v\n", tildeHome(aside), err)
 		}
 	}
 	return FindLayout(dir)
@@ -280,7 +418,7 @@ func restoreAside(aside, final string, progress io.Writer) error {
 	if err := os.Rename(aside, final); err != nil {
 		return fmt.Errorf("cifar: putting the incomplete copy %s back in place as %s: %w", aside, final, err)
 	}
-	fmt.Fprintf(progress, "Put back in %s the incomplete copy of CIFAR-10 that an interrupted download had moved aside\n", final)
+	fmt.Fprintf(progress, "Put back in %s the incomplete copy of CIFAR-10 that an interrupted download had moved aside\n", tildeHome(final))
 	return nil
 }
 
@@ -288,6 +426,9 @@ func restoreAside(aside, final string, progress io.Writer) error {
 func removeStale(progress io.Writer, dir string, patterns ...string) {
 	removed, err := scratch.RemoveStale(dir, patterns...)
 	if len(removed) > 0 {
+		for i, path := range removed {
+			removed[i] = tildeHome(path)
+		}
 		fmt.Fprintf(progress, "Removed %d temporar%s left by an interrupted run: %s\n", len(removed), plural(len(removed), "y", "ies"), strings.Join(removed, ", "))
 	}
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -129,8 +130,17 @@ func TestLoadEnvAndCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Source.Origin != EnvDataDir || first.Source.FlatCache != "" {
-		t.Fatalf("first load: source %+v, want origin %s and no flat cache", first.Source, EnvDataDir)
+	if first.Source.Origin != EnvDataDir || first.Source.FlatCache != "" || first.Source.Dir != dir {
+		t.Fatalf("first load: source %+v, want origin %s, folder %s and no flat cache", first.Source, EnvDataDir, dir)
+	}
+	images := want.Train.Len() + want.Test.Len()
+	line := regexp.MustCompile(`^CIFAR-10 from \$CIFAR10_DIR \(python version\), ` + thousands(images) + ` images, \d+\.\d ms$`)
+	if got := first.Source.String(); !line.MatchString(got) {
+		t.Errorf("first load: String() = %q, want it to match %s", got, line)
+	}
+	if details := first.Source.Details(); !strings.Contains(details, "folder: "+dir+" (from CIFAR10_DIR)") ||
+		!strings.Contains(details, "decoded from the batch files") {
+		t.Errorf("first load: Details() =\n%s", details)
 	}
 	flats, _ := filepath.Glob(filepath.Join(cache, "flat", "*.cifar"))
 	if len(flats) != 1 {
@@ -146,6 +156,12 @@ func TestLoadEnvAndCache(t *testing.T) {
 	}
 	if second.Source.FlatCache != flats[0] {
 		t.Fatalf("second load did not use the flat cache: %+v", second.Source)
+	}
+	if got := second.Source.String(); !line.MatchString(got) || second.Source.Images != images {
+		t.Errorf("second load: String() = %q, want it to match %s", got, line)
+	}
+	if details := second.Source.Details(); !strings.Contains(details, "read back from the flat cache "+flats[0]) {
+		t.Errorf("second load: Details() does not name the flat cache %s:\n%s", flats[0], details)
 	}
 	assertSameSplit(t, second.Train, want.Train)
 	assertSameSplit(t, second.Test, want.Test)
@@ -184,6 +200,10 @@ func TestLoadEnvAndCache(t *testing.T) {
 	}
 	if fifth.Source.FlatCache != "" || !strings.Contains(progress.String(), "Ignoring the flat cache") {
 		t.Fatalf("corrupted cache: source %+v, progress %q", fifth.Source, progress.String())
+	}
+	found := "Found CIFAR-10 python batches in $CIFAR10_DIR" + string(filepath.Separator) + PythonFolder + " (the folder holding " + PythonFolder + ")\n"
+	if !strings.Contains(progress.String(), found) || strings.Contains(progress.String(), dir) {
+		t.Errorf("progress names the folder of CIFAR10_DIR, or not as %q:\n%s", found, progress.String())
 	}
 	assertSameSplit(t, fifth.Test, want.Test)
 }
@@ -340,6 +360,8 @@ func TestLoadCancelled(t *testing.T) {
 // of an archive in the official layout (built from synthetic batches), extraction, then loading.
 func TestLoadDownloads(t *testing.T) {
 	t.Setenv(EnvDataDir, "")
+	home := t.TempDir()
+	setHome(t, home)
 	src := t.TempDir()
 	want, err := WriteSynthetic(src, Python, SyntheticOptions{Seed: 21})
 	if err != nil {
@@ -356,15 +378,27 @@ func TestLoadDownloads(t *testing.T) {
 	}
 	body := dlTarGz(t, entries)
 	srv, requests := dlServer(t, dlServe(body))
-	cache := t.TempDir()
+	cache := filepath.Join(home, ".cache", "cifarlab")
 	var progress bytes.Buffer
 	opts := Options{CacheDir: cache, Archive: dlArchive(srv, body), Progress: &progress}
+	before := time.Now()
 	got, err := Load(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("%v\nprogress:\n%s", err, progress.String())
 	}
 	if got.Source.Origin != "download" || got.Source.Layout.Dir != filepath.Join(cache, "cifar10", PythonFolder) {
 		t.Fatalf("source %+v", got.Source)
+	}
+	if d := got.Source.Downloaded; d.Before(before.Truncate(time.Second)) || d.After(time.Now()) {
+		t.Errorf("Source.Downloaded = %v, want the time of this download", d)
+	}
+	line := "CIFAR-10 from ~/.cache/cifarlab/cifar10 (downloaded " + got.Source.Downloaded.Format(time.DateOnly) + "), " +
+		thousands(want.Train.Len()+want.Test.Len()) + " images, "
+	if s := got.Source.String(); !strings.HasPrefix(s, line) || strings.Contains(s, home) {
+		t.Errorf("String() = %q, want it to start with %q", s, line)
+	}
+	if strings.Contains(progress.String(), home) {
+		t.Errorf("the progress of a download into the home folder names the home folder %s:\n%s", home, progress.String())
 	}
 	assertSameSplit(t, got.Train, want.Train)
 	assertSameSplit(t, got.Test, want.Test)
@@ -380,5 +414,101 @@ func TestLoadDownloads(t *testing.T) {
 	}
 	if again.Source.Origin != "cache" || requests.Load() != 1 {
 		t.Fatalf("second load: origin %q, %d requests", again.Source.Origin, requests.Load())
+	}
+	if !again.Source.Downloaded.Equal(got.Source.Downloaded) || !strings.HasPrefix(again.Source.String(), line) {
+		t.Errorf("second load: %q, downloaded %v; want the date of the first", again.Source, again.Source.Downloaded)
+	}
+}
+
+// setHome makes home the user's home folder for the test.
+func setHome(t *testing.T, home string) {
+	t.Helper()
+	t.Setenv("HOME", home)
+	t.Setenv("USERPROFILE", home)
+	if got, err := os.UserHomeDir(); err != nil || got != home {
+		t.Skipf("cannot set the home folder on this system (got %q, %v)", got, err)
+	}
+}
+
+// TestSourceString checks the short line a lab prints: the folder with the home folder as "~",
+// $CIFAR10_DIR for a folder from CIFAR10_DIR, the version read, the day of the download.
+func TestSourceString(t *testing.T) {
+	home := filepath.FromSlash("/home/you")
+	setHome(t, home)
+	in := func(parts ...string) string { return filepath.Join(append([]string{home}, parts...)...) }
+	cache := in(".cache", "cifarlab", "cifar10")
+	python := Layout{Format: Python, Dir: filepath.Join(cache, PythonFolder)}
+	day := time.Date(2026, 12, 7, 23, 30, 0, 0, time.FixedZone("", 3600))
+	elapsed := 300 * time.Microsecond
+	for _, tc := range []struct {
+		name string
+		s    Source
+		want string
+	}{
+		{"cache", Source{Origin: "cache", Dir: cache, Layout: python, Downloaded: day, Images: 60000, Elapsed: elapsed},
+			"CIFAR-10 from ~/.cache/cifarlab/cifar10 (downloaded 2026-12-07), 60,000 images, 0.3 ms"},
+		{"download", Source{Origin: "download", Dir: cache, Layout: python, Downloaded: day, Images: 60000, Elapsed: 2500 * time.Millisecond},
+			"CIFAR-10 from ~/.cache/cifarlab/cifar10 (downloaded 2026-12-07), 60,000 images, 2500.0 ms"},
+		{"cache, no date known", Source{Origin: "cache", Dir: cache, Layout: python, Images: 60000, Elapsed: elapsed},
+			"CIFAR-10 from ~/.cache/cifarlab/cifar10, 60,000 images, 0.3 ms"},
+		{"cache, binary version", Source{Origin: "cache", Dir: cache, Layout: Layout{Format: Binary}, Downloaded: day, Images: 60000, Elapsed: elapsed},
+			"CIFAR-10 from ~/.cache/cifarlab/cifar10 (binary version, downloaded 2026-12-07), 60,000 images, 0.3 ms"},
+		{"cache outside the home folder", Source{Origin: "cache", Dir: filepath.FromSlash("/var/cache/cifarlab/cifar10"), Layout: python, Images: 60000, Elapsed: elapsed},
+			"CIFAR-10 from " + filepath.FromSlash("/var/cache/cifarlab/cifar10") + ", 60,000 images, 0.3 ms"},
+		{"CIFAR10_DIR", Source{Origin: EnvDataDir, Dir: filepath.FromSlash("/work/shared/cifar10"), Layout: python, Images: 60000, Elapsed: elapsed},
+			"CIFAR-10 from $CIFAR10_DIR (python version), 60,000 images, 0.3 ms"},
+		{"CIFAR10_DIR in the home folder", Source{Origin: EnvDataDir, Dir: in("data"), Layout: Layout{Format: Binary}, Downloaded: day, Images: 60000, Elapsed: elapsed},
+			"CIFAR-10 from $CIFAR10_DIR (binary version), 60,000 images, 0.3 ms"},
+		{"argument in the home folder", Source{Origin: "argument", Dir: in("data", "cifar10"), Layout: python, Images: 60000, Elapsed: elapsed},
+			"CIFAR-10 from ~/data/cifar10 (python version), 60,000 images, 0.3 ms"},
+		{"argument, the home folder itself", Source{Origin: "argument", Dir: home, Layout: Layout{Format: Binary}, Images: 110, Elapsed: elapsed},
+			"CIFAR-10 from ~ (binary version), 110 images, 0.3 ms"},
+		{"argument, home folder unclean", Source{Origin: "argument", Dir: home + string(filepath.Separator) + "." + string(filepath.Separator) + "cifar10", Layout: python, Images: 60000, Elapsed: elapsed},
+			"CIFAR-10 from ~/cifar10 (python version), 60,000 images, 0.3 ms"},
+		{"argument outside the home folder", Source{Origin: "argument", Dir: filepath.FromSlash("/srv/cifar10"), Layout: python, Images: 60000, Elapsed: elapsed},
+			"CIFAR-10 from " + filepath.FromSlash("/srv/cifar10") + " (python version), 60,000 images, 0.3 ms"},
+		{"argument beside the home folder", Source{Origin: "argument", Dir: filepath.FromSlash("/home/young/cifar10"), Layout: python, Images: 60000, Elapsed: elapsed},
+			"CIFAR-10 from " + filepath.FromSlash("/home/young/cifar10") + " (python version), 60,000 images, 0.3 ms"},
+		{"relative argument", Source{Origin: "argument", Dir: filepath.FromSlash("../shared/cifar10"), Layout: python, Images: 1234567, Elapsed: elapsed},
+			"CIFAR-10 from " + filepath.FromSlash("../shared/cifar10") + " (python version), 1,234,567 images, 0.3 ms"},
+		{"a date outside the cache is not shown", Source{Origin: "argument", Dir: in("cifar10"), Layout: python, Downloaded: day, Images: 999, Elapsed: elapsed},
+			"CIFAR-10 from ~/cifar10 (python version), 999 images, 0.3 ms"},
+		{"zero", Source{}, "CIFAR-10, 0 images, 0.0 ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := strings.ReplaceAll(tc.want, "~/", "~"+string(filepath.Separator))
+			if got := tc.s.String(); got != want {
+				t.Errorf("String() = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestSourceStringRootHome checks that a home folder that is the root folder (a container's root
+// user, say) is not written "~": every path would start with it.
+func TestSourceStringRootHome(t *testing.T) {
+	root := filepath.VolumeName(os.TempDir()) + string(filepath.Separator)
+	setHome(t, root)
+	dir := filepath.Join(root, "data", "cifar10")
+	s := Source{Origin: "argument", Dir: dir, Layout: Layout{Format: Python}, Images: 60000}
+	if want := "CIFAR-10 from " + dir + " (python version), 60,000 images, 0.0 ms"; s.String() != want {
+		t.Errorf("String() = %q, want %q", s.String(), want)
+	}
+}
+
+// TestSourceDetails checks the long description, which names every folder and file in full.
+func TestSourceDetails(t *testing.T) {
+	setHome(t, filepath.FromSlash("/home/you"))
+	dir := filepath.FromSlash("/home/you/.cache/cifarlab/cifar10")
+	flat := filepath.FromSlash("/home/you/.cache/cifarlab/flat/33bb71f6db115919-ca6c81c9e4006946.cifar")
+	s := Source{Origin: "cache", Dir: dir, FlatCache: flat, Images: 60000,
+		Layout:     Layout{Format: Python, Dir: filepath.Join(dir, PythonFolder), Kind: "the folder holding " + PythonFolder},
+		Downloaded: time.Date(2026, 12, 7, 14, 3, 11, 0, time.FixedZone("", 3600))}
+	want := "  folder: " + dir + " (the per-user cache)\n" +
+		"  batches: python batches in " + filepath.Join(dir, PythonFolder) + " (the folder holding cifar-10-batches-py)\n" +
+		"  data: read back from the flat cache " + flat + "\n" +
+		"  downloaded: 2026-12-07 14:03:11 +0100\n"
+	if got := s.Details(); got != want {
+		t.Errorf("Details() =\n%s\nwant\n%s", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package cifar
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +33,9 @@ func TestRealData(t *testing.T) {
 				t.Errorf("%s label %d = %d, want %d (first ten %v)", s.Name, i, s.Labels[i], w, s.Labels[:10])
 			}
 		}
+	}
+	if got := ds.Source.String(); !strings.Contains(got, " (python version), 60,000 images, ") {
+		t.Errorf("Source.String() = %q, want the python version and 60,000 images", got)
 	}
 	checkLabels(ds.Train, []uint8{6, 9, 9, 4, 1, 1, 2, 7, 8, 3})
 	checkLabels(ds.Test, []uint8{3, 8, 8, 0, 6, 6, 1, 6, 3, 1})

@@ -1,6 +1,7 @@
 // Command cifarlab runs the parts of the CIFAR-10 labs that need no notebook.
 //
-//	cifarlab data [-dir DIR]   load CIFAR-10 (downloading it if needed) and describe it
+//	cifarlab data [-dir DIR]   load CIFAR-10 (downloading it if needed) and describe it: the
+//	                           short line a lab prints, where the files are, both splits
 //
 // An interrupt (SIGINT, SIGTERM or SIGHUP) stops it after it removed what it was writing (a
 // partial download, a flat cache being written); the signal then ends it as usual.
@@ -62,6 +63,7 @@ func describeData(ctx context.Context, dir string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, ds.Source)
+	fmt.Fprint(stdout, ds.Source.Details())
 	fmt.Fprint(stdout, ds.Train.Describe())
 	fmt.Fprint(stdout, ds.Test.Describe())
 	return nil

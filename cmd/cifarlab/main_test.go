@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,8 +38,14 @@ func TestData(t *testing.T) {
 	if code := run([]string{"data", "-dir", dir}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "train: 100 images") {
-		t.Errorf("output:\n%s", stdout.String())
+	// The progress, the short line a lab prints, the details, then both splits.
+	want := regexp.MustCompile(`(?m)^CIFAR-10 from ` + regexp.QuoteMeta(dir) + ` \(binary version\), 120 images, \d+\.\d ms\n` +
+		`  folder: ` + regexp.QuoteMeta(dir) + ` \(given as an argument\)\n` +
+		`  batches: binary batches in ` + regexp.QuoteMeta(filepath.Join(dir, cifar.BinaryFolder)) + ` \(the folder holding cifar-10-batches-bin\)\n` +
+		`  data: decoded from the batch files\n` +
+		`train: 100 images\n`)
+	if !want.MatchString(stdout.String()) {
+		t.Errorf("output does not match %s:\n%s", want, stdout.String())
 	}
 	if code := run([]string{"nonsense"}, &stdout, &stderr); code != 2 {
 		t.Errorf("unknown command: exit %d", code)
