@@ -85,14 +85,13 @@ func (l *lateWriter) stop() {
 	l.held.Reset()
 }
 
-// loadData loads the dataset from the settings' data folder; tests give a local download server.
+// loadData loads the dataset from CIFAR10_DIR, else the per-user cache (cifar.Load reads the
+// variable itself, so that what it prints names it rather than its value); tests give a local
+// download server.
 func loadData(opts cifar.Options) (*cifar.Dataset, error) {
 	s, err := ReadSettings()
 	if err != nil {
 		return nil, err
-	}
-	if opts.Dir == "" {
-		opts.Dir = s.DataDir
 	}
 	if opts.Progress == nil {
 		opts.Progress = io.Discard
@@ -105,9 +104,6 @@ func loadData(opts cifar.Options) (*cifar.Dataset, error) {
 	})
 	if err != nil {
 		return nil, err
-	}
-	if s.DataDir != "" && ds.Source.Origin == "argument" {
-		ds.Source.Origin = cifar.EnvDataDir
 	}
 	if s.Quick {
 		ds.Train, ds.Test = ds.Train.Head(QuickTrainImages), ds.Test.Head(QuickTestImages)
