@@ -30,7 +30,10 @@ export GOEXPERIMENT=${GOEXPERIMENT:-simd}
 if [ "${CI:-}" = true ]; then export CIFARLAB_REQUIRE_XLA=1; fi
 
 # Keras 3 itself (on JAX, no TensorFlow; pinned with hashes) for the side-by-side test of the
-# callbacks (keras/callbacks_parity_test.go); idempotent: seconds when in place.
+# callbacks (keras/callbacks_parity_test.go), in a venv of $CIFARLAB_PYTHON (default
+# /usr/bin/python3) per Python version; locked for CPython 3.10 to 3.14 (3.10 gets Keras 3.12.4,
+# the last for 3.10). Another Python: one line, and the parity test skips, saying why.
+# Idempotent: seconds when in place.
 bench/keras/callbacks_venv.sh
 
 go mod download
@@ -63,4 +66,6 @@ nbrun/test.sh
 
 # The class hub (issue 19): JupyterHub with three students and a teacher as system users, Playwright,
 # exercise2 at the same time, isolation, PDFs, a clean stop (~6 min; skipped, saying so, when not root).
+# As root it installs the hub in /opt/cifarlab and creates users, groups and cgroups (it says which
+# in one line first); CIFARLAB_SKIP_HUB=1 skips it.
 hub/test.sh

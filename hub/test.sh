@@ -11,8 +11,14 @@
 # memory (each student's memory cgroup, the hub's cgroup parent for all of them), stops the hub
 # (SIGTERM) and checks that the hub, the proxy and every student's process ended.
 # Prints "N passed, N failed". Writes out/hub/ (screenshots, PDFs, logs, timings.json).
+# Before it creates anything it says in one line what it will create as root (hub/setup.sh's
+# install, the users, groups and cgroups of the test); CIFARLAB_SKIP_HUB=1 skips it, saying so.
 # Usage: hub/test.sh [--skip-setup]
 set -euo pipefail
+if [ "${CIFARLAB_SKIP_HUB:-}" = 1 ]; then
+  echo "hub test: skipped (CIFARLAB_SKIP_HUB=1)"
+  echo "0 passed, 0 failed, 1 skipped"; exit 0
+fi
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 PREFIX=${CIFARLAB_HUB_PREFIX:-/opt/cifarlab}
@@ -26,6 +32,11 @@ if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null; then
   say "skipped: it must run as root with useradd (it creates system users for the students)"
   echo "0 passed, 0 failed, 1 skipped"; exit 0
 fi
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then cgroups=/sys/fs/cgroup/cifarlab-hub/USER
+else cgroups="/sys/fs/cgroup/cpu/cifarlab-hub/USER and /sys/fs/cgroup/memory/cifarlab-hub/USER"; fi
+if [ "${1:-}" = --skip-setup ]; then install=""
+else install="hub/setup.sh's install (Debian packages, $PREFIX, ${CIFARLAB_HUB_STATE:-/var/lib/cifarlab-hub}, /etc/profile.d/cifarlab-hub.sh, the groups ${CIFARLAB_HUB_STUDENTS:-cifarlab-students} and ${CIFARLAB_HUB_TEACHERS:-cifarlab-teachers}; kept), "; fi
+say "as root, this creates: ${install}the Unix users chsa$$ chsb$$ chsc$$ chta$$ with homes in /home and their groups chs$$ cht$$ (removed at the end), cgroups $cgroups for each student (the cifarlab-hub parent kept), /tmp/cifarlab-hub-test.*, hub/node_modules and out/hub; CIFARLAB_SKIP_HUB=1 skips this test"
 [ "${1:-}" = --skip-setup ] || "$HERE/setup.sh"
 VENV=$PREFIX/hub
 
