@@ -182,18 +182,18 @@ rm -rf "/home/$A/.cache/cifarlab/runs-quick"
 run_phase three 1 "$A" "$B" "$C"
 for u in $A $B $C; do check_home "$u"; done
 # A later start (a teacher's update of the originals) copies only what the student lacks: A's
-# saved exercise2.ipynb stays as A left it, a deleted smoke.ipynb comes back.
+# saved exercise2.ipynb stays as A left it, a deleted compare.ipynb comes back.
 before=$(sha256sum "/home/$A/cifarlab-labs/exercise2.ipynb" | cut -d' ' -f1)
-rm -f "/home/$A/cifarlab-labs/smoke.ipynb"
+rm -f "/home/$A/cifarlab-labs/compare.ipynb"
 "$VENV/bin/python" -c '
 import sys, types
 from cifarlab_spawner import CifarlabSpawner
 s = types.SimpleNamespace(user=types.SimpleNamespace(name=sys.argv[1]), labs_source=sys.argv[2], labs_dir="cifarlab-labs")
 CifarlabSpawner.copy_labs(s)' "$A" "$PREFIX/cifarlab/notebooks"
 if [ "$(sha256sum "/home/$A/cifarlab-labs/exercise2.ipynb" | cut -d' ' -f1)" = "$before" ] && ! cmp -s "/home/$A/cifarlab-labs/exercise2.ipynb" "$PREFIX/cifarlab/notebooks/exercise2.ipynb" \
-  && [ "$(stat -c %U "/home/$A/cifarlab-labs/smoke.ipynb" 2>/dev/null)" = "$A" ]; then
-  ok "$A: copying the labs again keeps their saved exercise2.ipynb and restores a deleted smoke.ipynb (theirs)"
-else bad "$A: copying the labs again overwrote their notebook or did not restore smoke.ipynb"; fi
+  && [ "$(stat -c %U "/home/$A/cifarlab-labs/compare.ipynb" 2>/dev/null)" = "$A" ]; then
+  ok "$A: copying the labs again keeps their saved exercise2.ipynb and restores a deleted compare.ipynb (theirs)"
+else bad "$A: copying the labs again overwrote their notebook or did not restore compare.ipynb"; fi
 # From root's side too: A cannot read B's notebook or write the shared data.
 if runuser -u "$A" -- cat "/home/$B/cifarlab-labs/exercise2.ipynb" >/dev/null 2>&1; then bad "$A can read $B's notebook"; else ok "$A cannot read $B's notebook (runuser)"; fi
 if [ -z "$(find "$PREFIX" -perm /022 ! -type l 2>/dev/null | head -1)" ] && [ -z "$(find "$PREFIX" ! -user root 2>/dev/null | head -1)" ]; then

@@ -30,7 +30,7 @@ func writeError(w io.Writer, err error) {
 
 // Must returns v, or stops the cell when err is not nil (see Check):
 //
-//	ds := lab.Must(lab.LoadData())
+//	model := lab.Must(keras.Sequential([]int{32, 32, 3}, keras.Flatten(), keras.Dense(10, keras.Softmax)))
 func Must[T any](v T, err error) T {
 	Check(err)
 	return v
@@ -38,7 +38,7 @@ func Must[T any](v T, err error) T {
 
 // Must2 is Must for calls that return two values and an error:
 //
-//	loss, acc := lab.Must2(run.Evaluate())
+//	fit, val := lab.Must2(train.ValidationSplit(0.2))
 func Must2[A, B any](a A, b B, err error) (A, B) {
 	Check(err)
 	return a, b

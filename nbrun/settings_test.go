@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// CIFARLAB_QUICK means the same to nbrun as to lab.Quick (settings.ParseBool): "no" and "off" are
+// CIFARLAB_QUICK means the same to nbrun as to package lab (settings.ParseBool): "no" and "off" are
 // off, and a value neither understands stops nbrun before it runs anything.
 func TestQuickFromEnvironment(t *testing.T) {
 	tests := []struct {
