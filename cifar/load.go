@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cifarlab/cifarlab/internal/homedir"
 	"github.com/cifarlab/cifarlab/internal/scratch"
 )
 
@@ -141,28 +142,8 @@ func (s Source) shortPath(path string) string {
 }
 
 // tildeHome writes path with the user's home folder as "~" (~/.cache/cifarlab), so that a line
-// saved in a notebook does not show the home folder of the machine it ran on. Other paths, and
-// every path when the home folder is unknown or the root folder, are returned as they are.
-func tildeHome(path string) string {
-	home, err := os.UserHomeDir()
-	if err != nil || !filepath.IsAbs(home) || !filepath.IsAbs(path) {
-		return path
-	}
-	home = filepath.Clean(home)
-	if home == filepath.VolumeName(home)+string(filepath.Separator) {
-		return path
-	}
-	rel, err := filepath.Rel(home, filepath.Clean(path))
-	switch {
-	case err != nil:
-		return path
-	case rel == ".":
-		return "~"
-	case filepath.IsLocal(rel):
-		return "~" + string(filepath.Separator) + rel
-	}
-	return path
-}
+// saved in a notebook does not show the home folder of the machine it ran on.
+func tildeHome(path string) string { return homedir.Abbrev(path) }
 
 // thousands writes n with a comma between groups of three digits: 60,000.
 func thousands(n int) string {

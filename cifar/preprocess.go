@@ -16,10 +16,10 @@ func Normalize(pixels []uint8) []float32 {
 	return out
 }
 
-// OneHot encodes labels as len(labels) rows of numClasses float32 values with a 1 in the label's
+// oneHot encodes labels as len(labels) rows of numClasses float32 values with a 1 in the label's
 // column, like keras.utils.to_categorical(labels, numClasses). A label outside [0, numClasses) is
 // an error naming its index.
-func OneHot(labels []uint8, numClasses int) ([]float32, error) {
+func oneHot(labels []uint8, numClasses int) ([]float32, error) {
 	if numClasses <= 0 {
 		return nil, fmt.Errorf("cifar: one-hot with %d classes, want at least 1", numClasses)
 	}

@@ -15,8 +15,8 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-func TestOneHot(t *testing.T) {
-	got, err := OneHot([]uint8{2, 0, 3}, 4)
+func TestOneHotEncoding(t *testing.T) {
+	got, err := oneHot([]uint8{2, 0, 3}, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,10 +26,10 @@ func TestOneHot(t *testing.T) {
 			t.Fatalf("OneHot = %v, want %v", got, want)
 		}
 	}
-	if _, err := OneHot([]uint8{1, 4}, 4); err == nil || !strings.Contains(err.Error(), "label 4 of sample 1") {
+	if _, err := oneHot([]uint8{1, 4}, 4); err == nil || !strings.Contains(err.Error(), "label 4 of sample 1") {
 		t.Errorf("out-of-range label: err = %v", err)
 	}
-	if _, err := OneHot(nil, 0); err == nil {
+	if _, err := oneHot(nil, 0); err == nil {
 		t.Error("zero classes: no error")
 	}
 }

@@ -76,7 +76,7 @@ func (s *Split) Float32() []float32 { return Normalize(s.Images) }
 // OneHot returns the labels one-hot encoded as Len() rows of NumClasses float32 values, like
 // keras.utils.to_categorical(y, 10).
 func (s *Split) OneHot() []float32 {
-	out, _ := OneHot(s.Labels, NumClasses) // labels were validated when the split was loaded
+	out, _ := oneHot(s.Labels, NumClasses) // labels were validated when the split was loaded
 	return out
 }
 

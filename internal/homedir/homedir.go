@@ -5,26 +5,35 @@ package homedir
 import (
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Abbrev returns path with the user's home folder written as "~" ("~/.cache/cifarlab/runs"), or
-// path unchanged when it is not inside the home folder or the home folder is unknown.
+// path unchanged when it is not inside the home folder, is relative, or the home folder is unknown
+// or the root folder.
 func Abbrev(path string) string {
 	home, err := os.UserHomeDir()
-	if err != nil || home == "" || home == "/" {
+	if err != nil {
 		return path
 	}
-	return abbrev(path, filepath.Clean(home))
+	return abbrev(path, home)
 }
 
 func abbrev(path, home string) string {
-	clean := filepath.Clean(path)
+	if !filepath.IsAbs(home) || !filepath.IsAbs(path) {
+		return path
+	}
+	home = filepath.Clean(home)
+	if home == filepath.VolumeName(home)+string(filepath.Separator) {
+		return path
+	}
+	rel, err := filepath.Rel(home, filepath.Clean(path))
 	switch {
-	case clean == home:
+	case err != nil:
+		return path
+	case rel == ".":
 		return "~"
-	case strings.HasPrefix(clean, home+string(filepath.Separator)):
-		return "~" + string(filepath.Separator) + clean[len(home)+1:]
+	case filepath.IsLocal(rel):
+		return "~" + string(filepath.Separator) + rel
 	}
 	return path
 }
