@@ -7,6 +7,8 @@
 #     extension jupyter/cifarlab_jupyter.py), that hide the exports that cannot work here and
 #     JupyterLab's news question; Debian's classic Notebook 6 only as the fallback where PyPI
 #     cannot be reached (the set-up says which it chose, and why);
+#   - the Go modules that cifarlab depends on (its go.mod), downloaded into Go's module cache and
+#     checked against its go.sum: with them a notebook builds offline (see go_shim_text);
 #   - the Go tools of the GoNB kernel, pinned in kernel-setup/tools/go.mod (gonb, gopls,
 #     goimports), built into a per-user bin folder;
 #   - the GoNB kernel ("gonb"), registered with Jupyter through a wrapper that puts that bin folder
@@ -24,6 +26,9 @@
 #        sudo kernel-setup/setup.sh --system  only the Debian packages that every user needs (what
 #                                          a student without root asks an administrator for);
 #                                          with --check: only check them
+#        kernel-setup/setup.sh --go-modules  only download cifarlab's Go modules into Go's module
+#                                          cache (kernel-test.sh fills an empty one with it);
+#                                          with --check: only check that they are there
 # Environment:
 #   CIFARLAB_TOOLS_DIR  where the Go tools go (default ${XDG_DATA_HOME:-~/.local/share}/cifarlab/gonb-tools)
 #   JUPYTER_DATA_DIR    Jupyter's data folder, as Jupyter itself reads it (kernels/gonb goes there)
@@ -41,11 +46,13 @@ REPO=$(cd "$HERE/.." && pwd)  # this clone: every notebook's kernel builds cells
 MODE=setup
 WITH_TEX=0
 SYSTEM_ONLY=0
+MODULES_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --check) MODE=check ;;
     --with-tex) WITH_TEX=1 ;;
     --system) SYSTEM_ONLY=1 ;;
+    --go-modules) MODULES_ONLY=1 ;;
     -h|--help) sed -n '2,/^set /{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
@@ -431,6 +438,36 @@ step_go() {
   esac
 }
 
+# The Go modules that cifarlab depends on: every module its go.mod requires, downloaded through the
+# module proxy into Go's module cache ($(go env GOMODCACHE)) and checked against its go.sum. They are
+# what the kernel promises offline (go_shim_text): with no module proxy, a notebook builds against
+# cifarlab and every module cifarlab depends on, from the module cache that this step filled,
+# checked against cifarlab's go.sum (no lookup in the checksum database); any other module needs
+# the module proxy. `go mod download` with GOPROXY=off succeeds exactly when all of them are in the
+# cache and match go.sum: that is the check, without the network (a fraction of a second).
+# GOWORK=off keeps a go.work above the clone out of it.
+modules_cached() { (cd "$REPO" && GOWORK=off GOPROXY=off go mod download) >/dev/null 2>&1; }
+
+step_modules() {
+  [ -n "$GO_BIN" ] || return 0
+  local cache
+  cache=$(go env GOMODCACHE)
+  if modules_cached; then
+    ok "Go modules of cifarlab (go.mod, checked against go.sum) in $cache: notebooks build offline"
+    return 0
+  fi
+  if [ "$MODE" = check ]; then
+    missing "Go modules of cifarlab (go.mod) not all in the module cache $cache: run kernel-setup/setup.sh (it needs the module proxy once)"
+    return 0
+  fi
+  doing "Go modules of cifarlab (go.mod, checked against go.sum) into $cache"
+  if (cd "$REPO" && GOWORK=off go mod download) && modules_cached; then
+    ok "Go modules of cifarlab in $cache: notebooks build offline"
+  else
+    missing "downloading cifarlab's Go modules into $cache failed (see above): until it succeeds, notebooks need the module proxy"
+  fi
+}
+
 tools_stamp() {
   # What the installed tools were built from: the pinned module files and the Go version.
   { cat "$HERE/tools/go.mod" "$HERE/tools/go.sum"; go env GOVERSION GOOS GOARCH; } | sha256sum | cut -d' ' -f1
@@ -604,18 +641,39 @@ EOF
 # proxy for the newest version (an upgrade of what cifarlab pins, or an error offline and where the
 # proxy refuses the version list). So before a `go get` in a module that sits in a workspace, the
 # shim makes that module require github.com/cifarlab/cifarlab (the workspace's clone answers for
-# it), and `go get` then takes every dependency at cifarlab's versions. Anything else goes to Go
-# unchanged.
+# it), and `go get` then takes every dependency at cifarlab's versions.
+# `go get` also checks each module it adds against the notebook module's own go.sum only (not the
+# go.sum of the workspace's other modules); a module missing there is looked up in the checksum
+# database (GOSUMDB, sum.golang.org), whose server an offline machine cannot reach. So the shim
+# also adds the clone's go.sum lines that the notebook's go.sum lacks (into a new file, renamed over
+# it), and the modules cifarlab depends on are checked against cifarlab's own pinned checksums.
+# What the kernel promises offline (no module proxy): a notebook builds against cifarlab and every
+# module cifarlab depends on, from the module cache that the set-up filled (step_modules), checked
+# against cifarlab's go.sum; any other module needs the module proxy. kernel-test.sh checks both,
+# in an empty module cache of its own. Anything else goes to Go unchanged.
 go_shim_text() {
   local goroot
   goroot=$(go env GOROOT)
   cat <<EOF
 #!/bin/sh
 # Written by cifarlab kernel-setup/setup.sh (do not edit; rerun it instead): the GoNB kernel's go.
-# Before GoNB's automatic go get in a notebook's module inside a Go workspace, require cifarlab
-# (the workspace's clone answers for it), so that its dependencies come at the versions it pins.
-if [ "\$1" = get ] && [ -f go.work ] && [ -f go.mod ] && ! grep -q 'github.com/cifarlab/cifarlab v' go.mod; then
-  '$goroot/bin/go' mod edit -require=github.com/cifarlab/cifarlab@v0.0.0-00010101000000-000000000000 || exit
+# Before GoNB's automatic go get in a notebook's module inside a Go workspace: require cifarlab
+# (the workspace's clone answers for it), so that its dependencies come at the versions it pins;
+# and add the clone's go.sum lines that the module's go.sum lacks, so that they are checked against
+# cifarlab's pinned checksums, with no lookup in the checksum database. Offline (no module proxy),
+# a notebook builds against cifarlab and every module cifarlab depends on, from the module cache
+# that the set-up filled, checked against cifarlab's go.sum; any other module needs the module proxy.
+if [ "\$1" = get ] && [ -f go.work ] && [ -f go.mod ]; then
+  if ! grep -q 'github.com/cifarlab/cifarlab v' go.mod; then
+    '$goroot/bin/go' mod edit -require=github.com/cifarlab/cifarlab@v0.0.0-00010101000000-000000000000 || exit
+  fi
+  if [ -f '$REPO/go.sum' ]; then
+    have=go.sum; [ -f go.sum ] || have=/dev/null
+    if grep -qvxF -f "\$have" '$REPO/go.sum'; then
+      { cat "\$have"; grep -vxF -f "\$have" '$REPO/go.sum'; } >"go.sum.cifarlab-\$\$" && mv -f "go.sum.cifarlab-\$\$" go.sum
+      rm -f "go.sum.cifarlab-\$\$"
+    fi
+  fi
 fi
 # Without a workspace (the clone is gone), an import of cifarlab would only get the module proxy's
 # 403 or 404: say what is missing first.
@@ -712,11 +770,19 @@ if [ "$SYSTEM_ONLY" = 1 ]; then
   ok "Debian packages: ${SYSTEM_PACKAGES[*]}"
   exit 0
 fi
+if [ "$MODULES_ONLY" = 1 ]; then
+  echo "kernel-setup: $([ "$MODE" = check ] && echo checking || echo downloading) cifarlab's Go modules"
+  step_go
+  step_modules
+  if [ ${#MISSING[@]} -gt 0 ]; then exit 1; fi
+  exit 0
+fi
 echo "kernel-setup: $([ "$MODE" = check ] && echo checking || echo setting up) the GoNB notebook tools"
 if [ "$MODE" = setup ] && have_apt && [ "$WITH_TEX" = 1 ]; then apt_install "${TEX_PACKAGES[@]}"; fi
 step_jupyter
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3)
 step_go
+step_modules
 step_tools
 step_kernel
 step_pjrt
