@@ -50,7 +50,10 @@ type Options struct {
 	// FallbackDir, when set, is where a trained run goes when it cannot be saved in Dir (a full
 	// disk, a folder that became read-only): the training is not thrown away, Fit says where it
 	// went, and later Fits of the same key find it there. It should be on another file system
-	// (the system's temporary folder, for example).
+	// (the system's temporary folder, for example). Since such a folder is usually in a place
+	// every user can write, runs are loaded from and saved to it only while it is this user's
+	// alone (a real folder, not a symbolic link, owned by this user, mode 0700; a save creates it
+	// so); otherwise FitOrLoad says why and ignores it.
 	FallbackDir string
 }
 
@@ -134,7 +137,8 @@ func FitOrLoad(ctx context.Context, m *keras.Model, x keras.Array, y keras.Label
 	}
 	defer lock.Release()
 
-	if fallback := r.fallback(opts); !atomicdir.IsComplete(r.Dir) && fallback != nil && atomicdir.IsComplete(fallback.Dir) {
+	if fallback := r.fallback(opts); !atomicdir.IsComplete(r.Dir) && fallback != nil &&
+		usableFallback(opts.FallbackDir, func(line string) { fmt.Fprintln(waitOut, line) }) && atomicdir.IsComplete(fallback.Dir) {
 		r = fallback // saved there when Dir was full
 	}
 	if opts.LoadOnly {
@@ -171,6 +175,9 @@ func FitOrLoad(ctx context.Context, m *keras.Model, x keras.Array, y keras.Label
 			return r, err
 		}
 		fallback.History = r.History
+		if ferr := makePrivateDir(opts.FallbackDir); ferr != nil {
+			return r, errors.Join(err, fmt.Errorf("runs: not saving to the fallback folder either: %w", ferr))
+		}
 		if ferr := checkDir(opts.FallbackDir); ferr != nil {
 			return r, errors.Join(err, ferr)
 		}
