@@ -8,6 +8,11 @@ if ! command -v go >/dev/null; then
   echo "test.sh: Go 1.26 or later is required (https://go.dev/dl/)" >&2
   exit 1
 fi
+# Said first, so that whoever runs it can stop it: as root, the run installs system-wide.
+if [ "$(id -u)" = 0 ]; then
+  echo "test.sh: running as root: it installs Debian packages (apt), and at its end the class hub test installs JupyterHub in /opt/cifarlab and creates Unix users, groups and cgroups for it (removing the users afterwards; hub/test.sh lists them); CIFARLAB_SKIP_HUB=1 skips the hub test"
+  [ "${CIFARLAB_SKIP_HUB:-}" = 1 ] && echo "test.sh: CIFARLAB_SKIP_HUB=1: the hub test will be skipped"
+fi
 # Debian's Python with numpy and scikit-learn cross-checks our pickles against Python's own
 # reader and our classification reports against scikit-learn's.
 if ! /usr/bin/python3 -c 'import numpy, sklearn' 2>/dev/null; then
