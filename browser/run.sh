@@ -5,8 +5,9 @@
 # Launcher with a three-layer keras model trained by lab.Fit; exercise2.ipynb Run All, a layer's
 # units edited in the page and Run All (only that training again), Run All unchanged (loaded);
 # File > Save and Export Notebook As > PDF, checked with pdftotext; a copy of lab3.ipynb set to train
-# long: Run All, Kernel > Interrupt Kernel during the training (issue 22): the kernel idle within
-# seconds, nothing trained or saved, one line per cell. See browser/README.md.
+# long (quick mode off in its kernel: GoNB's %env CIFARLAB_QUICK=0): Run All, Kernel > Interrupt
+# Kernel during the training (issue 22): the kernel idle within seconds, nothing trained or saved,
+# one line per cell. See browser/README.md.
 #
 #   bash browser/run.sh        (nbrun/test.sh runs it; needs kernel-setup/setup.sh first)
 #
@@ -125,8 +126,10 @@ args=(--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port="$PORT" --ServerApp
       --ServerApp.root_dir="$OUT/work" --LabApp.extension_manager=readonly)
 [ "$(id -u)" = 0 ] && args+=(--allow-root)
 say "JupyterLab $("$JUPYTER" lab --version) on 127.0.0.1:$PORT, log $OUT/jupyterlab.log"
-# Quick mode, a fresh folder of memoized runs, its own settings, workspaces, config and runtime
-# folders (the user's ~/.jupyter stays out of it); the token only in the environment.
+# Quick mode (package lab applies it in every kernel: 2,000 training images, 3 epochs at most; the
+# interrupt step's notebook turns it off in its own kernel), a fresh folder of memoized runs, its
+# own settings, workspaces, config and runtime folders (the user's ~/.jupyter stays out of it); the
+# token only in the environment.
 CIFARLAB_QUICK=1 CIFARLAB_RUNS_DIR="$OUT/runs" \
   JUPYTERLAB_SETTINGS_DIR="$OUT/settings" JUPYTERLAB_WORKSPACES_DIR="$OUT/workspaces" \
   JUPYTER_CONFIG_DIR="$JDIRS/config" JUPYTER_RUNTIME_DIR="$JDIRS/runtime" \

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Tests JupyterLab as kernel-setup/setup.sh leaves it, over its REST API, as the menu uses it:
 #   - GET /api/nbconvert (the File > Save and Export Notebook As menu) lists no qtpdf/qtpng;
-#   - every format of that menu exports notebooks/smoke.ipynb without a server error;
+#   - every format of that menu exports smoke.ipynb (nbrun/testdata/smoke.ipynb, the machinery's
+#     notebook, with its saved outputs: text, images, a long line) without a server error;
 #   - /nbconvert/pdf/smoke.ipynb and /nbconvert/webpdf/smoke.ipynb are application/pdf, their text
 #     has the notebook's first heading, and they have the same number of pages;
 #   - the settings API gives @jupyterlab/apputils-extension:notification fetchNews "false" and
 #     checkForUpdates false (no "official Jupyter news?" question), and the page says news are off.
 # It starts the environment's `jupyter lab` on 127.0.0.1 at a free port, with the token in
-# JUPYTER_TOKEN (not on the command line), root_dir notebooks/, its own config and runtime folders
-# (the user's ~/.jupyter settings stay out of it), and shuts it down through /api/shutdown.
+# JUPYTER_TOKEN (not on the command line), root_dir a temporary folder holding a copy of the smoke
+# notebook (nothing of the clone is served or written), its own config and runtime folders (the
+# user's ~/.jupyter settings stay out of it), and shuts it down through /api/shutdown.
 # Needs the set-up done (kernel-setup/setup.sh) and curl, pdftotext, pdfinfo. About 10 s.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 JUPYTER_VENV=${CIFARLAB_JUPYTER_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/cifarlab/jupyter}
 NB=smoke.ipynb
+NB_SRC="$REPO/nbrun/testdata/$NB"
 HEADING=$(python3 -c '
 import json, sys
 for c in json.load(open(sys.argv[1]))["cells"]:
@@ -22,7 +25,7 @@ for c in json.load(open(sys.argv[1]))["cells"]:
         for line in "".join(c["source"]).splitlines():
             if line.startswith("#"):
                 print(line.lstrip("#").strip()); sys.exit()
-sys.exit("no heading")' "$REPO/notebooks/$NB")
+sys.exit("no heading")' "$NB_SRC")
 
 fail=0
 pass=0
@@ -41,11 +44,13 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+mkdir "$TMP/root"
+cp "$NB_SRC" "$TMP/root/"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export JUPYTER_TOKEN
 JUPYTER_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 args=(--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port="$PORT" --ServerApp.port_retries=0
-      --ServerApp.root_dir="$REPO/notebooks")
+      --ServerApp.root_dir="$TMP/root")
 [ "$(id -u)" = 0 ] && args+=(--allow-root)
 t0=$(date +%s)
 JUPYTER_CONFIG_DIR="$TMP/config" JUPYTER_RUNTIME_DIR="$TMP/runtime" \
@@ -63,7 +68,7 @@ for _ in $(seq 1 120); do
   kill -0 "$PID" 2>/dev/null || { cat "$TMP/server.log" >&2; echo "jupyter-test.sh: jupyter lab exited" >&2; exit 1; }
   sleep 0.5
 done
-echo "jupyter-test.sh: JupyterLab at $URL (started in $(( $(date +%s) - t0 ))s), root_dir notebooks/"
+echo "jupyter-test.sh: JupyterLab at $URL (started in $(( $(date +%s) - t0 ))s), root_dir $TMP/root ($NB_SRC)"
 if grep -q -- "$JUPYTER_TOKEN" /proc/"$PID"/cmdline 2>/dev/null; then bad "the token is on jupyter's command line"; fi
 
 # The export menu: nbconvert's exporters less the disabled ones (JupyterLab leaves out notebook,
