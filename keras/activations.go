@@ -18,6 +18,7 @@ const (
 	Sigmoid Activation = "sigmoid"
 	ELU     Activation = "elu" // alpha 1
 	Softmax Activation = "softmax"
+	SELU    Activation = "selu" // use with LeCunNormal kernels and AlphaDropout
 )
 
 // activationFn builds an activation in the graph.
@@ -31,6 +32,7 @@ var activations = map[Activation]activationFn{
 	Sigmoid: graph.Sigmoid,
 	ELU:     elu,
 	Softmax: func(x *graph.Node) *graph.Node { return graph.Softmax(x, -1) },
+	SELU:    selu,
 }
 
 // activationFor returns the activation a; "" is linear, as in Keras.
@@ -40,7 +42,7 @@ func activationFor(a Activation) (activationFn, error) {
 	}
 	fn, ok := activations[a]
 	if !ok {
-		return nil, fmt.Errorf("unknown activation %q (want relu, tanh, elu, sigmoid, softmax or linear)", string(a))
+		return nil, fmt.Errorf("unknown activation %q (want relu, tanh, elu, selu, sigmoid, softmax or linear)", string(a))
 	}
 	return fn, nil
 }
@@ -67,5 +69,29 @@ func elu(x *graph.Node) *graph.Node {
 	zero := graph.ScalarZero(x.Graph(), x.DType())
 	y = graph.Where(graph.GreaterThan(stopped, zero), stopped, graph.AddScalar(graph.Exp(graph.Min(stopped, zero)), -1))
 	// y + (withGrad − stopped) has y's value and withGrad's gradient.
+	return graph.Add(y, graph.Sub(withGrad, stopped))
+}
+
+// The constants of SELU (Klambauer et al., 2017), as Keras writes them.
+const (
+	seluAlpha = 1.6732632423543772848170429916717
+	seluScale = 1.0507009873554804934193349852946
+)
+
+// selu is Keras's SELU: scale·x for x > 0, scale·alpha·(exp(x)−1) otherwise (TensorFlow's
+// formula; JAX's expm1 differs by rounding near 0), with TensorFlow's
+// gradient (scale for x ≥ 0, y + scale·alpha below), written as elu is (a value without a
+// gradient path, the gradient given from the output y).
+func selu(x *graph.Node) *graph.Node {
+	var y *graph.Node
+	withGrad := graph.IdentityWithCustomGradient(x, func(_, v *graph.Node) *graph.Node {
+		g := y.Graph()
+		return graph.Mul(v, graph.Where(graph.LessThan(y, graph.ScalarZero(g, y.DType())),
+			graph.AddScalar(y, seluScale*seluAlpha), graph.Scalar(g, y.DType(), seluScale)))
+	})
+	stopped := graph.StopGradient(withGrad)
+	zero := graph.ScalarZero(x.Graph(), x.DType())
+	y = graph.Where(graph.GreaterThan(stopped, zero), graph.MulScalar(stopped, seluScale),
+		graph.MulScalar(graph.AddScalar(graph.Exp(graph.Min(stopped, zero)), -1), seluScale*seluAlpha))
 	return graph.Add(y, graph.Sub(withGrad, stopped))
 }

@@ -22,7 +22,9 @@ const (
 	GlorotNormal  Initializer = "glorot_normal"
 	HeUniform     Initializer = "he_uniform"
 	HeNormal      Initializer = "he_normal"
-	Zeros         Initializer = "zeros" // Dense's default bias initializer
+	LeCunUniform  Initializer = "lecun_uniform"
+	LeCunNormal   Initializer = "lecun_normal" // for SELU networks
+	Zeros         Initializer = "zeros"        // Dense's default bias initializer
 	Ones          Initializer = "ones"
 )
 
@@ -46,6 +48,12 @@ var initializers = map[Initializer]func(rng *rand.Rand, values []float32, fanIn,
 	HeNormal: func(rng *rand.Rand, values []float32, fanIn, _ int) {
 		truncatedNormal(rng, values, math.Sqrt(2/float64(fanIn))/heNormalStddevCorrection)
 	},
+	LeCunUniform: func(rng *rand.Rand, values []float32, fanIn, _ int) {
+		uniform(rng, values, math.Sqrt(3/float64(fanIn)))
+	},
+	LeCunNormal: func(rng *rand.Rand, values []float32, fanIn, _ int) {
+		truncatedNormal(rng, values, math.Sqrt(1/float64(fanIn))/heNormalStddevCorrection)
+	},
 }
 
 // checkInitializer reports whether name is a known initializer ("" means the layer's default).
@@ -54,7 +62,7 @@ func checkInitializer(name Initializer) error {
 		return nil
 	}
 	if _, ok := initializers[name]; !ok {
-		return fmt.Errorf("unknown initializer %q (want glorot_uniform, glorot_normal, he_normal, he_uniform, zeros or ones)", name)
+		return fmt.Errorf("unknown initializer %q (want glorot_uniform, glorot_normal, he_normal, he_uniform, lecun_normal, lecun_uniform, zeros or ones)", name)
 	}
 	return nil
 }

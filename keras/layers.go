@@ -2,7 +2,9 @@ package keras
 
 import (
 	"fmt"
+	"math"
 	"strings"
+	"unicode"
 )
 
 // LayerType names a kind of layer as Keras names its class (it appears in Summary and in saved
@@ -15,10 +17,15 @@ const (
 	LayerDense      LayerType = "Dense"
 	LayerDropout    LayerType = "Dropout"
 	LayerActivation LayerType = "Activation"
+
+	LayerBatchNormalization LayerType = "BatchNormalization"
+	LayerAlphaDropout       LayerType = "AlphaDropout"
+	LayerNormalization      LayerType = "Normalization"
 )
 
-// LayerSpec describes one layer of a Sequential model. Build it with [Flatten], [Dense], [Dropout]
-// or [ActivationLayer]; it is plain data (saved as JSON with the model).
+// LayerSpec describes one layer of a Sequential model. Build it with [Flatten], [Dense], [Dropout],
+// [ActivationLayer], [BatchNormalization], [AlphaDropout] or [Normalization]; it is plain data
+// (saved as JSON with the model, and part of a memoized run's key).
 type LayerSpec struct {
 	Type              LayerType   `json:"type"`
 	Name              string      `json:"name,omitempty"`
@@ -26,7 +33,12 @@ type LayerSpec struct {
 	Activation        Activation  `json:"activation,omitempty"`
 	KernelInitializer Initializer `json:"kernel_initializer,omitempty"`
 	BiasInitializer   Initializer `json:"bias_initializer,omitempty"`
-	Rate              float64     `json:"rate,omitempty"`
+	Rate              float64     `json:"rate,omitempty"`     // Dropout, AlphaDropout
+	Momentum          float64     `json:"momentum,omitempty"` // BatchNormalization
+	Epsilon           float64     `json:"epsilon,omitempty"`  // BatchNormalization
+	// Mean and Variance are a Normalization layer's per-feature statistics (see Adapt).
+	Mean     []float32 `json:"mean,omitempty"`
+	Variance []float32 `json:"variance,omitempty"`
 }
 
 // Flatten reshapes each sample to one axis, like keras.layers.Flatten.
@@ -44,6 +56,86 @@ func Dense(units int, activation Activation) LayerSpec {
 // Dropout zeroes a fraction rate of its inputs during training (scaling the others by 1/(1-rate))
 // and does nothing in inference, like keras.layers.Dropout(rate).
 func Dropout(rate float64) LayerSpec { return LayerSpec{Type: LayerDropout, Rate: rate} }
+
+// AlphaDropout keeps the mean and variance of its inputs while dropping a fraction rate of them
+// during training (for SELU networks), and does nothing in inference, like
+// keras.layers.AlphaDropout(rate): a dropped value becomes α' = −1.7580993408473766 (−scale·alpha
+// of SELU), then every value x becomes a·x + b with a = ((1−rate)(1 + rate·α'²))^−½ and
+// b = −a·α'·rate.
+func AlphaDropout(rate float64) LayerSpec { return LayerSpec{Type: LayerAlphaDropout, Rate: rate} }
+
+// BatchNormalization normalizes each feature (the last axis) with Keras 3's defaults
+// (keras.layers.BatchNormalization()): in training, by the batch's mean and biased variance,
+// updating moving_mean = momentum·moving_mean + (1−momentum)·batch mean (the same for the
+// variance); in inference, by the moving statistics. Then y = gamma·(x−mean)/√(variance+epsilon) +
+// beta. Momentum 0.99, epsilon 0.001; gamma and the moving variance start at ones, beta and the
+// moving mean at zeros. Gamma and beta are trained; the moving statistics are weights that Save
+// keeps but the optimizer never updates.
+func BatchNormalization() LayerSpec {
+	return LayerSpec{Type: LayerBatchNormalization, Momentum: 0.99, Epsilon: 1e-3}
+}
+
+// WithMomentum returns a copy of a BatchNormalization spec with another momentum (Keras's
+// momentum=).
+func (l LayerSpec) WithMomentum(momentum float64) LayerSpec {
+	l.Momentum = momentum
+	return l
+}
+
+// WithEpsilon returns a copy of a BatchNormalization spec with another epsilon (Keras's epsilon=).
+func (l LayerSpec) WithEpsilon(epsilon float64) LayerSpec {
+	l.Epsilon = epsilon
+	return l
+}
+
+// Normalization standardizes each feature (the last axis) to (x − mean)/max(√variance, 1e-7), like
+// keras.layers.Normalization(); it must be adapted to the training data first:
+//
+//	norm, err := keras.Normalization().Adapt(xTrain)
+//
+// (Keras: norm = Normalization(); norm.adapt(x_train)). The statistics are part of the spec.
+func Normalization() LayerSpec { return LayerSpec{Type: LayerNormalization} }
+
+// Adapt returns a copy of a Normalization spec holding the mean and (biased) variance of every
+// feature of x over all its other axes, like Keras's norm.adapt(x): for images [N, 32, 32, 3],
+// one mean and variance per color channel. The statistics are computed in float64.
+func (l LayerSpec) Adapt(x Array) (LayerSpec, error) {
+	if l.Type != LayerNormalization {
+		return l, errorf("Adapt: a %s layer has nothing to adapt (use it on keras.Normalization())", l.Type)
+	}
+	if err := x.validate("Adapt: x"); err != nil {
+		return l, err
+	}
+	shape := x.SampleShape()
+	if x.Len() == 0 || len(shape) == 0 {
+		return l, errorf("Adapt: x has shape %v; it needs at least one sample with a feature axis", x.Shape)
+	}
+	l.Mean, l.Variance = featureMoments(x.Float32(), shape[len(shape)-1])
+	return l, nil
+}
+
+// featureMoments returns the mean and biased variance of every feature of data (the last axis,
+// features values per row), accumulated in float64 in two passes.
+func featureMoments(data []float32, features int) (mean, variance []float32) {
+	sum := make([]float64, features)
+	for i, v := range data {
+		sum[i%features] += float64(v)
+	}
+	n := float64(len(data) / features)
+	for j := range sum {
+		sum[j] /= n
+	}
+	sq := make([]float64, features)
+	for i, v := range data {
+		d := float64(v) - sum[i%features]
+		sq[i%features] += d * d
+	}
+	mean, variance = make([]float32, features), make([]float32, features)
+	for j := range sum {
+		mean[j], variance[j] = float32(sum[j]), float32(sq[j]/n)
+	}
+	return mean, variance
+}
 
 // ActivationLayer applies an activation function, like keras.layers.Activation(a).
 func ActivationLayer(a Activation) LayerSpec { return LayerSpec{Type: LayerActivation, Activation: a} }
@@ -63,20 +155,48 @@ func (l LayerSpec) Named(name string) LayerSpec {
 
 // paramSpec describes one weight tensor of a layer.
 type paramSpec struct {
-	name        string // "kernel" or "bias"
+	name        string // Keras's name: "kernel", "bias", "gamma", "moving_mean", ...
 	shape       []int
 	initializer Initializer
+	trainable   bool
 }
 
-// params lists the weights of a layer given its (per-sample) input shape.
+// params lists the weights of a layer given its (per-sample) input shape, in Keras's order; the
+// trainable ones come first.
 func (l LayerSpec) params(in []int) []paramSpec {
-	if l.Type != LayerDense {
-		return nil
+	switch l.Type {
+	case LayerDense:
+		return []paramSpec{
+			{name: "kernel", shape: []int{in[len(in)-1], l.Units}, initializer: l.KernelInitializer, trainable: true},
+			{name: "bias", shape: []int{l.Units}, initializer: l.BiasInitializer, trainable: true},
+		}
+	case LayerBatchNormalization:
+		c := []int{in[len(in)-1]}
+		return []paramSpec{
+			{name: "gamma", shape: c, initializer: Ones, trainable: true},
+			{name: "beta", shape: c, initializer: Zeros, trainable: true},
+			{name: "moving_mean", shape: c, initializer: Zeros},
+			{name: "moving_variance", shape: c, initializer: Ones},
+		}
 	}
-	return []paramSpec{
-		{name: "kernel", shape: []int{in[len(in)-1], l.Units}, initializer: l.KernelInitializer},
-		{name: "bias", shape: []int{l.Units}, initializer: l.BiasInitializer},
+	return nil
+}
+
+// paramCounts returns the numbers of trainable and non-trainable values of a layer as Keras's
+// summary counts them: an adapted Normalization holds its mean, variance and sample count (kept
+// here in the spec rather than as weights).
+func (l LayerSpec) paramCounts(in []int) (trainable, nonTrainable int) {
+	if l.Type == LayerNormalization {
+		return 0, 2*in[len(in)-1] + 1
 	}
+	for _, p := range l.params(in) {
+		if p.trainable {
+			trainable += product(p.shape)
+		} else {
+			nonTrainable += product(p.shape)
+		}
+	}
+	return trainable, nonTrainable
 }
 
 // outputShape infers the per-sample output shape from the input shape.
@@ -113,17 +233,41 @@ func (l LayerSpec) check(i int, in []int) error {
 		if err := checkInitializer(l.BiasInitializer); err != nil {
 			return fmt.Errorf("keras: %s: BiasInitializer: %w", field, err)
 		}
-	case LayerDropout:
+	case LayerDropout, LayerAlphaDropout:
 		if !(l.Rate >= 0 && l.Rate < 1) {
 			return fmt.Errorf("keras: %s: Rate must be in [0, 1), got %g", field, l.Rate)
+		}
+	case LayerBatchNormalization:
+		if len(in) == 0 || in[len(in)-1] <= 0 {
+			return fmt.Errorf("keras: %s: needs an input with a feature axis, gets per-sample shape %v", field, in)
+		}
+		if !(l.Momentum >= 0 && l.Momentum <= 1) {
+			return fmt.Errorf("keras: %s: Momentum must be in [0, 1], got %g", field, l.Momentum)
+		}
+		if !(l.Epsilon > 0) {
+			return fmt.Errorf("keras: %s: Epsilon must be > 0, got %g (keras.BatchNormalization() sets 0.001)", field, l.Epsilon)
+		}
+	case LayerNormalization:
+		if l.Mean == nil && l.Variance == nil {
+			return fmt.Errorf("keras: %s: not adapted; use norm, err := keras.Normalization().Adapt(xTrain) and put norm in the model", field)
+		}
+		features := in[len(in)-1]
+		if len(l.Mean) != features || len(l.Variance) != features {
+			return fmt.Errorf("keras: %s: has %d means and %d variances for per-sample shape %v; adapt it to data of that shape (%d features on the last axis)",
+				field, len(l.Mean), len(l.Variance), in, features)
+		}
+		for j, v := range l.Variance {
+			if !(v >= 0) || math.IsInf(float64(v), 0) || math.IsNaN(float64(l.Mean[j])) || math.IsInf(float64(l.Mean[j]), 0) {
+				return fmt.Errorf("keras: %s: feature %d has mean %g and variance %g; adapt it to finite data", field, j, l.Mean[j], v)
+			}
 		}
 	case LayerActivation:
 		if _, err := activationFor(l.Activation); err != nil {
 			return fmt.Errorf("keras: %s: Activation: %w", field, err)
 		}
 	default:
-		return fmt.Errorf("keras: %s: unknown layer type %q (want %s, %s, %s or %s)", field, l.Type,
-			LayerFlatten, LayerDense, LayerDropout, LayerActivation)
+		return fmt.Errorf("keras: %s: unknown layer type %q (want %s, %s, %s, %s, %s, %s or %s)", field, l.Type,
+			LayerFlatten, LayerDense, LayerDropout, LayerActivation, LayerBatchNormalization, LayerAlphaDropout, LayerNormalization)
 	}
 	if l.Name != "" && strings.ContainsAny(l.Name, "/\\ \t\n") {
 		return fmt.Errorf("keras: %s: Name %q must not contain slashes or spaces", field, l.Name)
@@ -131,8 +275,18 @@ func (l LayerSpec) check(i int, in []int) error {
 	return nil
 }
 
-// defaultBaseName is the Keras base name of a layer type ("dense" for Dense).
-func defaultBaseName(t LayerType) string { return strings.ToLower(string(t)) }
+// defaultBaseName is the Keras base name of a layer type, its class name in snake case ("dense" for
+// Dense, "batch_normalization" for BatchNormalization).
+func defaultBaseName(t LayerType) string {
+	var b strings.Builder
+	for i, r := range string(t) {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
 
 // nameLayers fills in missing layer names the way Keras does ("dense", "dense_1", ...) and checks
 // that names are unique.

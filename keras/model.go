@@ -30,7 +30,7 @@ type Model struct {
 	shapes   [][]int // per-sample output shape of each layer
 	store    *model.Store
 	backend  compute.Backend // nil: DefaultBackend()
-	weights  []*layerVars    // one per Dense layer, in order
+	weights  []*layerVars    // one per layer with weights (Dense, BatchNormalization), in order
 	compiled *compiled
 	lr       float64         // learning rate for the next engine (the optimizer's variable holds it once built)
 	optState *OptimizerState // optimizer state for the next engine (SetOptimizerState before training)
@@ -39,12 +39,19 @@ type Model struct {
 	out      io.Writer
 }
 
-// layerVars are the variables of one Dense layer.
+// layerVars are the variables of one layer with weights. Every such layer has two trainable
+// weights, kept in kernel and bias (the optimizer's state pairs its slots that way): Dense's kernel
+// and bias, BatchNormalization's gamma and beta. Stats holds BatchNormalization's moving_mean and
+// moving_variance, which the train step sets and the optimizer never sees.
 type layerVars struct {
 	layer        int // index in spec.Layers
 	name         string
 	kernel, bias *model.Variable
+	stats        []*model.Variable
 }
+
+// isDense reports whether the variables are a Dense layer's (kernel and bias).
+func (lv *layerVars) isDense() bool { return lv.stats == nil }
 
 // Sequential builds a model from an input shape (per sample, e.g. []int{32, 32, 3}) and a stack of
 // layers, like keras.Sequential. Layers without a name get Keras's ("dense", "dense_1", ...). The
@@ -134,9 +141,12 @@ func (m *Model) initWeights() error {
 			}
 			v := m.store.RootScope().In("layers").In("%s", l.Name).VariableWithValue(p.name,
 				tensors.FromFlatDataAndDimensions(values, p.shape...))
-			if p.name == "kernel" {
+			switch {
+			case !p.trainable:
+				lv.stats = append(lv.stats, v.SetTrainable(false))
+			case lv.kernel == nil:
 				lv.kernel = v
-			} else {
+			default:
 				lv.bias = v
 			}
 		}

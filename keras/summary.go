@@ -16,25 +16,20 @@ import (
 func (m *Model) Summary() string {
 	type row struct{ layer, shape, params string }
 	rows := make([]row, len(m.spec.Layers))
-	total := 0
+	trainable, nonTrainable := 0, 0
 	in := m.spec.InputShape
 	for i, l := range m.spec.Layers {
-		n := 0
-		for _, p := range l.params(in) {
-			n += product(p.shape)
-		}
-		total += n
-		rows[i] = row{fmt.Sprintf("%s (%s)", l.Name, l.Type), shapeString(m.shapes[i]), commaInt(n)}
+		t, n := l.paramCounts(in)
+		trainable += t
+		nonTrainable += n
+		rows[i] = row{fmt.Sprintf("%s (%s)", l.Name, l.Type), shapeString(m.shapes[i]), commaInt(t + n)}
 		in = m.shapes[i]
 	}
+	total := trainable + nonTrainable
 
 	header := row{"Layer (type)", "Output Shape", "Param #"}
+	// Keras's columns have fixed widths (rich wraps longer cells at spaces, then folds words).
 	widths := [3]int{31, 22, 13}
-	for _, r := range append(rows, header) {
-		widths[0] = max(widths[0], utf8.RuneCountInString(r.layer))
-		widths[1] = max(widths[1], utf8.RuneCountInString(r.shape))
-		widths[2] = max(widths[2], utf8.RuneCountInString(r.params))
-	}
 	line := func(left, fill, mid, right string) string {
 		parts := make([]string, 3)
 		for i, w := range widths {
@@ -43,8 +38,19 @@ func (m *Model) Summary() string {
 		return left + strings.Join(parts, mid) + right + "\n"
 	}
 	cells := func(sep string, r row) string {
-		return fmt.Sprintf("%s %s %s %s %s %s %s\n", sep,
-			pad(r.layer, widths[0], false), sep, pad(r.shape, widths[1], false), sep, pad(r.params, widths[2], true), sep)
+		cols := [3][]string{wrap(r.layer, widths[0]), wrap(r.shape, widths[1]), wrap(r.params, widths[2])}
+		var b strings.Builder
+		for k := range max(len(cols[0]), len(cols[1]), len(cols[2])) {
+			cell := func(c int) string {
+				if k < len(cols[c]) {
+					return cols[c][k]
+				}
+				return ""
+			}
+			fmt.Fprintf(&b, "%s %s %s %s %s %s %s\n", sep,
+				pad(cell(0), widths[0], false), sep, pad(cell(1), widths[1], false), sep, pad(cell(2), widths[2], true), sep)
+		}
+		return b.String()
 	}
 
 	var b strings.Builder
@@ -60,8 +66,8 @@ func (m *Model) Summary() string {
 	}
 	b.WriteString(line("└", "─", "┴", "┘"))
 	fmt.Fprintf(&b, " Total params: %s (%s)\n", commaInt(total), memorySize(4*total))
-	fmt.Fprintf(&b, " Trainable params: %s (%s)\n", commaInt(total), memorySize(4*total))
-	fmt.Fprintf(&b, " Non-trainable params: %s (%s)\n", commaInt(0), memorySize(0))
+	fmt.Fprintf(&b, " Trainable params: %s (%s)\n", commaInt(trainable), memorySize(4*trainable))
+	fmt.Fprintf(&b, " Non-trainable params: %s (%s)\n", commaInt(nonTrainable), memorySize(4*nonTrainable))
 	return b.String()
 }
 
@@ -99,4 +105,29 @@ func pad(s string, width int, right bool) string {
 		return fill + s
 	}
 	return s + fill
+}
+
+// wrap splits s into lines of at most width runes as rich does in Keras's summary: at spaces, and
+// a word longer than width is cut into pieces of width.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= width:
+			line += " " + word
+			continue
+		default:
+			lines = append(lines, line)
+		}
+		for r := []rune(word); ; r = r[width:] {
+			if len(r) <= width {
+				line = string(r)
+				break
+			}
+			lines = append(lines, string(r[:width]))
+		}
+	}
+	return append(lines, line)
 }

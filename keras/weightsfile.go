@@ -14,8 +14,9 @@ import (
 var weightsMagic = []byte("KERASGO\x01")
 
 // writeWeights writes the layers' weights: the magic, the number of tensors, then per tensor its
-// name, rank, dimensions and float32 values (all little-endian, counts as uint32), and finally
-// the SHA-256 of everything before it.
+// name ("LAYER/kernel", "LAYER/bias" for a Dense layer, "LAYER/" and Keras's name for the others),
+// rank, dimensions and float32 values (all little-endian, counts as uint32), and finally the
+// SHA-256 of everything before it.
 func writeWeights(w io.Writer, layers []LayerWeights) error {
 	h := sha256.New()
 	mw := io.MultiWriter(w, h)
@@ -23,39 +24,45 @@ func writeWeights(w io.Writer, layers []LayerWeights) error {
 		return err
 	}
 	put := func(v uint32) error { return binary.Write(mw, binary.LittleEndian, v) }
-	if err := put(uint32(2 * len(layers))); err != nil {
+	var tensors []Weight
+	for _, l := range layers {
+		if l.Others != nil {
+			for _, o := range l.Others {
+				tensors = append(tensors, Weight{Name: l.Name + "/" + o.Name, Shape: o.Shape, Values: o.Values})
+			}
+			continue
+		}
+		tensors = append(tensors, Weight{Name: l.Name + "/kernel", Shape: l.KernelShape, Values: l.Kernel},
+			Weight{Name: l.Name + "/bias", Shape: []int{len(l.Bias)}, Values: l.Bias})
+	}
+	if err := put(uint32(len(tensors))); err != nil {
 		return err
 	}
-	for _, l := range layers {
-		for _, t := range []struct {
-			name   string
-			dims   []int
-			values []float32
-		}{{l.Name + "/kernel", l.KernelShape, l.Kernel}, {l.Name + "/bias", []int{len(l.Bias)}, l.Bias}} {
-			if err := put(uint32(len(t.name))); err != nil {
+	for _, t := range tensors {
+		if err := put(uint32(len(t.Name))); err != nil {
+			return err
+		}
+		if _, err := io.WriteString(mw, t.Name); err != nil {
+			return err
+		}
+		if err := put(uint32(len(t.Shape))); err != nil {
+			return err
+		}
+		for _, d := range t.Shape {
+			if err := put(uint32(d)); err != nil {
 				return err
 			}
-			if _, err := io.WriteString(mw, t.name); err != nil {
-				return err
-			}
-			if err := put(uint32(len(t.dims))); err != nil {
-				return err
-			}
-			for _, d := range t.dims {
-				if err := put(uint32(d)); err != nil {
-					return err
-				}
-			}
-			if err := writeFloats(mw, t.values); err != nil {
-				return err
-			}
+		}
+		if err := writeFloats(mw, t.Values); err != nil {
+			return err
 		}
 	}
 	_, err := w.Write(h.Sum(nil))
 	return err
 }
 
-// readWeights reads what writeWeights wrote, checking the checksum.
+// readWeights reads what writeWeights wrote, checking the checksum. A Dense layer's tensors are a
+// kernel then a bias; the consecutive tensors of any other layer go to its Others.
 func readWeights(r io.Reader) ([]LayerWeights, error) {
 	h := sha256.New()
 	tr := io.TeeReader(r, h)
@@ -72,7 +79,7 @@ func readWeights(r io.Reader) ([]LayerWeights, error) {
 	if err != nil {
 		return nil, err
 	}
-	if count%2 != 0 || count > 1<<16 {
+	if count > 1<<16 {
 		return nil, fmt.Errorf("bad tensor count %d", count)
 	}
 	var layers []LayerWeights
@@ -117,13 +124,27 @@ func readWeights(r io.Reader) ([]LayerWeights, error) {
 			return nil, fmt.Errorf("tensor %d: bad name %q", i, name)
 		}
 		layerName, part := string(name[:slash]), string(name[slash+1:])
+		var last *LayerWeights
+		if len(layers) > 0 {
+			last = &layers[len(layers)-1]
+		}
+		dense := last != nil && last.Others == nil && last.Name == layerName
 		switch {
-		case i%2 == 0 && part == "kernel":
+		case part == "kernel":
 			layers = append(layers, LayerWeights{Name: layerName, Kernel: values, KernelShape: dims})
-		case i%2 == 1 && part == "bias" && layers[len(layers)-1].Name == layerName:
-			layers[len(layers)-1].Bias = values
+		case part == "bias" && dense && last.Bias == nil:
+			last.Bias = values
+		case part != "bias" && last != nil && last.Others != nil && last.Name == layerName:
+			last.Others = append(last.Others, Weight{Name: part, Shape: dims, Values: values})
+		case part != "bias":
+			layers = append(layers, LayerWeights{Name: layerName, Others: []Weight{{Name: part, Shape: dims, Values: values}}})
 		default:
 			return nil, fmt.Errorf("unexpected tensor %q at position %d", name, i)
+		}
+	}
+	for _, l := range layers {
+		if l.Others == nil && l.Bias == nil {
+			return nil, fmt.Errorf("layer %q has a kernel but no bias", l.Name)
 		}
 	}
 	want := h.Sum(nil)

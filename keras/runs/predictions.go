@@ -63,7 +63,7 @@ func weightsDigest(m *keras.Model) (string, error) {
 	return hex.EncodeToString(sum[:8]), nil
 }
 
-// weightsSHA256 is the SHA-256 of every layer's kernel and bias, in order, as little-endian
+// weightsSHA256 is the SHA-256 of every layer's kernel and bias (or other weights: BatchNormalization's), in order, as little-endian
 // float32 (7 MB for lab 3: a few tens of milliseconds). The run key and the saved predictions are
 // keyed by it.
 func weightsSHA256(m *keras.Model) ([]byte, error) {
@@ -75,6 +75,9 @@ func weightsSHA256(m *keras.Model) ([]byte, error) {
 	for _, l := range weights {
 		writeFloats(h, l.Kernel)
 		writeFloats(h, l.Bias)
+		for _, o := range l.Others {
+			writeFloats(h, o.Values)
+		}
 	}
 	return h.Sum(nil), nil
 }
