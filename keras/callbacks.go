@@ -10,7 +10,8 @@ import (
 // "learning_rate" at the end of an epoch; "loss" and "accuracy" (running epoch means) after a batch.
 type Logs map[string]float64
 
-// Callback hooks into Fit, like keras.callbacks.Callback. Epoch and batch numbers are 0-based, as
+// Callback hooks into Fit, like keras.callbacks.Callback (OnBatchBegin and OnBatchEnd are its
+// on_train_batch_begin and on_train_batch_end). Epoch and batch numbers are 0-based, as
 // in Keras (messages print epoch+1). Returning an error aborts Fit with that error; to end
 // training normally call run.StopTraining. Embed [BaseCallback] to implement only some hooks.
 //
@@ -19,6 +20,7 @@ type Logs map[string]float64
 type Callback interface {
 	OnTrainBegin(run Training) error
 	OnEpochBegin(run Training, epoch int) error
+	OnBatchBegin(run Training, batch int) error
 	OnBatchEnd(run Training, batch int, logs Logs) error
 	OnEpochEnd(run Training, epoch int, logs Logs) error
 	OnTrainEnd(run Training, logs Logs) error
@@ -31,7 +33,8 @@ type Training interface {
 	// LearningRate is the optimizer's current learning rate (a float32 variable, read as float64
 	// like Keras does).
 	LearningRate() float64
-	// SetLearningRate changes the learning rate from the next step on, without recompiling.
+	// SetLearningRate changes the learning rate from the next step on (from OnBatchBegin: that
+	// batch's step), without recompiling. It refuses when the optimizer has a Schedule.
 	SetLearningRate(lr float64) error
 	// StopTraining ends training after the current batch (Keras's model.stop_training = True).
 	StopTraining()
@@ -51,6 +54,9 @@ func (BaseCallback) OnTrainBegin(Training) error { return nil }
 
 // OnEpochBegin implements Callback.
 func (BaseCallback) OnEpochBegin(Training, int) error { return nil }
+
+// OnBatchBegin implements Callback.
+func (BaseCallback) OnBatchBegin(Training, int) error { return nil }
 
 // OnBatchEnd implements Callback.
 func (BaseCallback) OnBatchEnd(Training, int, Logs) error { return nil }

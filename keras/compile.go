@@ -64,6 +64,9 @@ type Optimizer struct {
 	// 0 means d = 1, Keras 3's and tf.keras ≥ 2.11's Nadam; 0.004 gives Keras 1's and the legacy
 	// tf.keras Nadam's schedule_decay.
 	ScheduleDecay float64 `json:"schedule_decay,omitempty"`
+	// Schedule, when set, gives the learning rate of every step from the step count (Keras's
+	// learning_rate=schedule); LearningRate is then its first value. Set it with WithSchedule.
+	Schedule LearningRateSchedule `json:"schedule,omitempty"`
 }
 
 // SGD is Keras's SGD: w -= lr·g, or with Momentum m = momentum·m − lr·g; w += m (Nesterov:
@@ -119,7 +122,11 @@ func (o Optimizer) withDefaults() (Optimizer, error) {
 	default:
 		return o, fmt.Errorf("keras: compile: Optimizer.Name %q is unknown (want sgd, adam, nadam or rmsprop)", o.Name)
 	}
-	if !(o.LearningRate > 0) || math.IsInf(o.LearningRate, 0) {
+	if o.Schedule != nil {
+		if err := o.checkSchedule(); err != nil {
+			return o, err
+		}
+	} else if !(o.LearningRate > 0) || math.IsInf(o.LearningRate, 0) {
 		return o, fmt.Errorf("keras: compile: Optimizer.LearningRate must be > 0, got %g", o.LearningRate)
 	}
 	if o.Beta1 == 0 {

@@ -92,6 +92,10 @@ func (m *Model) Fit(ctx context.Context, x Array, y Labels, cfg FitConfig) (*His
 	return m.train(ctx, e, data, cfg, p)
 }
 
+// learningRateSetter is implemented by the callbacks of this package that set the learning rate,
+// which an optimizer with a Schedule refuses.
+type learningRateSetter interface{ setsLearningRate() }
+
 // checkFit validates Fit's arguments and splits off the validation data.
 func (m *Model) checkFit(x Array, y Labels, cfg *FitConfig) (*split, error) {
 	switch {
@@ -117,6 +121,14 @@ func (m *Model) checkFit(x Array, y Labels, cfg *FitConfig) (*split, error) {
 	for i, cb := range cfg.Callbacks {
 		if cb == nil {
 			return nil, errorf("fit: Callbacks[%d] is nil", i)
+		}
+	}
+	if sched := m.compiled.cfg.Optimizer.Schedule; sched != nil {
+		for i, cb := range cfg.Callbacks {
+			if _, ok := cb.(learningRateSetter); ok {
+				return nil, errorf("fit: Callbacks[%d] (%s) sets the learning rate, but the optimizer's learning rate is its Schedule (%s): use one or the other",
+					i, callbackName(cb), sched.className())
+			}
 		}
 	}
 	if err := m.checkData("x", "y", x, y); err != nil {

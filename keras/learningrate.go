@@ -6,10 +6,18 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// LearningRate is the optimizer's current learning rate (an error if the model is not compiled).
+// LearningRate is the optimizer's current learning rate (an error if the model is not compiled);
+// with a schedule, its value at the steps taken so far, as Keras's optimizer.learning_rate.
 func (m *Model) LearningRate() (float64, error) {
 	if m.compiled == nil {
 		return 0, errNotCompiled
+	}
+	if s := m.compiled.cfg.Optimizer.Schedule; s != nil {
+		iterations, err := m.Iterations()
+		if err != nil {
+			return 0, err
+		}
+		return s.At(iterations), nil
 	}
 	if m.engine == nil || m.engine.upd == nil {
 		return float64(float32(m.lr)), nil
@@ -18,10 +26,13 @@ func (m *Model) LearningRate() (float64, error) {
 }
 
 // SetLearningRate changes the optimizer's learning rate without recompiling (rounded to float32,
-// like Keras's learning-rate variable).
+// like Keras's learning-rate variable). An optimizer with a Schedule refuses, as in Keras.
 func (m *Model) SetLearningRate(lr float64) error {
 	if m.compiled == nil {
 		return errNotCompiled
+	}
+	if s := m.compiled.cfg.Optimizer.Schedule; s != nil {
+		return errorf("SetLearningRate: the learning rate is given by the optimizer's Schedule (%s), so it cannot be set; compile with a constant learning rate to change it from a callback", s.className())
 	}
 	if !(lr > 0) || math.IsInf(lr, 0) {
 		return errorf("SetLearningRate: the learning rate must be > 0, got %g", lr)

@@ -136,7 +136,7 @@ func loadFolder(dir string) (*Model, error) {
 		if err := m.Compile(*saved.Compile); err != nil {
 			return nil, err
 		}
-		if saved.LearningRate > 0 {
+		if saved.LearningRate > 0 && saved.Compile.Optimizer.Schedule == nil { // a schedule's rate follows the step count
 			if err := m.SetLearningRate(saved.LearningRate); err != nil {
 				return nil, err
 			}

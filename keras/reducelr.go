@@ -90,6 +90,9 @@ func (r *ReduceLROnPlateau) OnTrainBegin(Training) error {
 	return nil
 }
 
+// setsLearningRate marks it as a callback that sets the learning rate (see checkFit).
+func (r *ReduceLROnPlateau) setsLearningRate() {}
+
 // maximize follows Keras: in auto mode, a monitor containing "acc" is maximized.
 func (r *ReduceLROnPlateau) maximize() bool {
 	if r.Mode == ModeAuto || r.Mode == "" {

@@ -70,6 +70,11 @@ type fitLoop struct {
 	order      []int // training rows, shuffled once per Fit (as Keras does with its seed set)
 	rng        *rand.Rand
 	steps      int // steps per epoch
+
+	schedule   LearningRateSchedule // the optimizer's, or nil
+	iterations int64                // the optimizer's step count (host-side copy)
+	lastLR     float32              // the scheduled rate last written to the optimizer
+	lrWritten  bool                 // whether lastLR was written in this Fit
 }
 
 // train runs the epochs of a checked Fit on the engine e.
@@ -85,7 +90,9 @@ func (m *Model) train(ctx context.Context, e *engine, data *split, cfg FitConfig
 		// The shuffles depend on the seed and on the optimizer steps the model took before this
 		// Fit (none for a new or recompiled model), like Keras's seed generator state.
 		rng:   rand.New(rand.NewPCG(uint64(m.spec.Seed), 0x73687566_00000000|uint64(iterations))),
-		steps: (len(data.train) + cfg.BatchSize - 1) / cfg.BatchSize,
+		steps:      (len(data.train) + cfg.BatchSize - 1) / cfg.BatchSize,
+		schedule:   m.compiled.cfg.Optimizer.Schedule,
+		iterations: iterations,
 	}
 	if data.hasValidation {
 		t.valBatch = newBatcher(data.valX, data.valY)
@@ -157,10 +164,6 @@ func callbackName(cb Callback) string {
 // epoch's log and the number of steps done.
 func (t *fitLoop) epoch(ctx context.Context, epoch int) (EpochLog, int, error) {
 	cfg := t.cfg
-	lr, err := t.m.LearningRate()
-	if err != nil {
-		return EpochLog{}, 0, err
-	}
 	// Keras 3 on TensorFlow draws its shuffle inside the tf.data pipeline that each epoch iterates
 	// afresh; with the seed set (keras.utils.set_random_seed or tf.random.set_seed, as the labs do)
 	// that draw repeats, so every epoch sees the same order. cifarlab's models always have a seed:
@@ -176,6 +179,12 @@ func (t *fitLoop) epoch(ctx context.Context, epoch int) (EpochLog, int, error) {
 		if ctx.Err() != nil {
 			return EpochLog{}, done, nil // train reports the cancellation
 		}
+		if err := t.callbacks("OnBatchBegin", func(cb Callback, run Training) error { return cb.OnBatchBegin(run, s) }); err != nil {
+			return EpochLog{}, done, err
+		}
+		if err := t.applySchedule(); err != nil {
+			return EpochLog{}, done, err
+		}
 		idx := t.order[s*cfg.BatchSize : min((s+1)*cfg.BatchSize, len(t.order))]
 		xT, yT := t.trainBatch.inputs(idx), t.trainBatch.labels(idx)
 		loss, correct, err := step(t.e.train, xT, yT)
@@ -183,6 +192,7 @@ func (t *fitLoop) epoch(ctx context.Context, epoch int) (EpochLog, int, error) {
 		if err != nil {
 			return EpochLog{}, done, errorf("fit: epoch %d step %d: %w", epoch+1, s+1, err)
 		}
+		t.iterations++
 		sumLoss += loss * float64(len(idx))
 		sumCorrect += correct
 		seen += len(idx)
@@ -197,6 +207,11 @@ func (t *fitLoop) epoch(ctx context.Context, epoch int) (EpochLog, int, error) {
 				formatMetrics(epochMetrics(batchLogs, t.m.compiled.showAccuracy)))
 		}
 	}
+	// As Keras logs it at the end of the epoch: a schedule's value at the steps taken so far.
+	lr, err := t.m.LearningRate()
+	if err != nil {
+		return EpochLog{}, done, err
+	}
 	entry := EpochLog{Epoch: epoch + 1, Loss: math.NaN(), Accuracy: math.NaN(),
 		ValLoss: math.NaN(), ValAccuracy: math.NaN(), LearningRate: lr}
 	if seen > 0 {
@@ -209,6 +224,23 @@ func (t *fitLoop) epoch(ctx context.Context, epoch int) (EpochLog, int, error) {
 	}
 	entry.Seconds = time.Since(start).Seconds()
 	return entry, done, nil
+}
+
+// applySchedule writes the schedule's rate at the current step count into the optimizer before a
+// step, when it changed (Keras evaluates the schedule at optimizer.iterations in each step).
+func (t *fitLoop) applySchedule() error {
+	if t.schedule == nil {
+		return nil
+	}
+	lr := float32(t.schedule.At(t.iterations))
+	if t.lrWritten && lr == t.lastLR {
+		return nil
+	}
+	if err := t.e.upd.setLearningRate(float64(lr)); err != nil {
+		return errorf("fit: setting the scheduled learning rate: %w", err)
+	}
+	t.lastLR, t.lrWritten = lr, true
+	return nil
 }
 
 // epochReporter is implemented by callbacks that know the best epoch (EarlyStopping).

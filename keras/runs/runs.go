@@ -254,9 +254,11 @@ func (r *Run) load(m *keras.Model, out io.Writer) error {
 	if err := m.SetWeights(weights); err != nil {
 		return err
 	}
-	if lr, err := saved.LearningRate(); err == nil {
-		if err := m.SetLearningRate(lr); err != nil {
-			return err
+	if cc, _ := m.CompileConfig(); cc.Optimizer.Schedule == nil { // a schedule's rate follows the step count
+		if lr, err := saved.LearningRate(); err == nil {
+			if err := m.SetLearningRate(lr); err != nil {
+				return err
+			}
 		}
 	}
 	state, err := saved.OptimizerState()
