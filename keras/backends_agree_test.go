@@ -76,6 +76,29 @@ var labModels = []struct {
 }{
 	{"lab3", func() (*Model, error) { return lab3Model(ReLU) }, 32},
 	{"exercise2", exercise2Model, 128},
+	{"selfnormalizing", selfNormalizingLabModel, 64},
+}
+
+// selfNormalizingLabModel has issue 27's layers on CIFAR-shaped inputs: a Normalization adapted to
+// labData, SELU with LeCun-normal kernels, BatchNormalization, AlphaDropout and Dropout; Adam with
+// a small learning rate, class ids.
+func selfNormalizingLabModel() (*Model, error) {
+	x, _ := labData(256, 1)
+	norm, err := Normalization().Adapt(x)
+	if err != nil {
+		return nil, err
+	}
+	m, err := NewModel(ModelSpec{InputShape: []int{32, 32, 3}, Seed: 42, Layers: []LayerSpec{
+		norm, Flatten(),
+		Dense(256, SELU).WithInitializer(LeCunNormal), BatchNormalization(), AlphaDropout(0.1),
+		Dense(128, SELU).WithInitializer(LeCunUniform), Dropout(0.2),
+		Dense(10, Softmax),
+	}})
+	if err != nil {
+		return nil, err
+	}
+	// A small learning rate: the normalized lab data is otherwise learnt in one epoch.
+	return m, m.Compile(CompileConfig{Optimizer: Adam(1e-5), Loss: LossSparseCategoricalCrossentropy, Metrics: []Metric{MetricAccuracy}})
 }
 
 // onBackend builds a lab model that runs on backend b, with its optimizer replaced by opt when
@@ -160,6 +183,11 @@ func TestBackendsAgreeOnSGDStep(t *testing.T) {
 					for j := range after[i].Bias {
 						after[i].Bias[j] -= before[i].Bias[j]
 					}
+					for k := range after[i].Others {
+						for j := range after[i].Others[k].Values {
+							after[i].Others[k].Values[j] -= before[i].Others[k].Values[j]
+						}
+					}
 				}
 				losses = append(losses, h.Epochs[0].Loss)
 				updates = append(updates, after)
@@ -168,10 +196,17 @@ func TestBackendsAgreeOnSGDStep(t *testing.T) {
 				t.Errorf("loss of the step: XLA %.8g, Go %.8g (relative difference %.2g)", losses[0], losses[1], d)
 			}
 			for i := range updates[0] {
-				for part, pair := range map[string][2][]float32{
+				parts := map[string][2][]float32{
 					"kernel": {updates[0][i].Kernel, updates[1][i].Kernel},
 					"bias":   {updates[0][i].Bias, updates[1][i].Bias},
-				} {
+				}
+				if updates[0][i].Others != nil {
+					parts = map[string][2][]float32{} // BatchNormalization: gamma, beta and the moving statistics' changes
+					for k, o := range updates[0][i].Others {
+						parts[o.Name] = [2][]float32{o.Values, updates[1][i].Others[k].Values}
+					}
+				}
+				for part, pair := range parts {
 					if d := relDiff(pair[0], pair[1]); d > 1e-4 {
 						t.Errorf("layer %d %s: the SGD updates differ by %.2g of their largest value", i, part, d)
 					} else {
@@ -218,5 +253,36 @@ func TestBackendsAgreeOnLosses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBackendsAgreeOnMCDropout compares the predictions with dropout and alpha dropout active
+// (one sample, then the mean of three) of the model with issue 27's layers after a short training,
+// on XLA and on the pure-Go backend: the same masks, so the same outputs to float32 rounding.
+func TestBackendsAgreeOnMCDropout(t *testing.T) {
+	xla, goB := bothBackends(t)
+	x, ids := labData(256, 9)
+	var outs [][]float32
+	for _, b := range []compute.Backend{xla, goB} {
+		m := onBackend(t, selfNormalizingLabModel, b, SGD(0.01))
+		if _, err := m.Fit(context.Background(), x, ids, FitConfig{Epochs: 1, BatchSize: 64, NoShuffle: true}); err != nil {
+			t.Fatal(err)
+		}
+		one, err := m.PredictWithDropout(x, 100, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mean, err := m.MCPredict(x, 64, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, one.Data, mean.Data)
+	}
+	for k, what := range []string{"PredictWithDropout", "MCPredict"} {
+		if d := relDiff(outs[k], outs[k+2]); d > 1e-4 {
+			t.Errorf("%s: the backends differ by %.2g of the largest probability", what, d)
+		} else {
+			t.Logf("%s: the backends differ by %.2g of the largest probability", what, d)
+		}
 	}
 }
