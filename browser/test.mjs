@@ -660,7 +660,7 @@ step('lab3 Run All, Kernel > Interrupt Kernel during training: idle in seconds, 
   // The training cell declares trained(), which asks lab.Trained for what the cell's lab.Fit trains
   // (the same model, images and settings); every later cell calls it and none trains or declares it.
   const args = 'newModel(), trainImages(), fitConfig()';
-  assert.ok(cs[trainAt].source.split('\n').some((l) => /^func trained\(\) \*lab\.TrainedModel \{ return lab\.Trained\((.*)\) \}$/.exec(l)?.[1] === args),
+  assert.ok(/^func trained\(\) \*lab\.TrainedModel \{\s*return lab\.Trained\((.*)\)\s*\}$/m.exec(cs[trainAt].source)?.[1] === args,
     `the training cell does not declare trained() with lab.Trained(${args}):\n${cs[trainAt].source}`);
   assert.ok(cs[trainAt].source.includes(`lab.Fit(${args})`), `the training cell does not train lab.Fit(${args})`);
   assert.ok(later.every((i) => /\btrained\(\)/.test(cs[i].source) && !/\blab\.(Fit|Trained)\(|func trained\(/.test(cs[i].source)),
