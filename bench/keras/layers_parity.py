@@ -1,0 +1,110 @@
+"""Runs Keras 3's own layers on fixed weights and inputs, for keras/layers_parity_test.go, which
+runs cifarlab's on the same ones and compares.
+
+    KERAS_BACKEND=jax python layers_parity.py < cases.json > results.json
+
+Each case is a small Sequential model (its layers, input shape and weights in Keras's order), a
+batch x and a fixed cotangent r: the result is the output y = model(x, training=...), the
+gradients of sum(y·r) with respect to x and to every trainable weight, and every non-trainable
+weight after the call (BatchNormalization's moving statistics after one training step; an adapted
+Normalization's mean and variance). A Normalization is adapted to the case's "adapt" data by
+Keras itself. An AlphaDropout draws its mask from the case's "keep" values (1 kept, 0 dropped)
+instead of its random generator, so that Keras's own formula runs on cifarlab's mask.
+
+A case "initializer" instead draws a kernel of the given shape with a Keras initializer and
+returns its mean, standard deviation and largest magnitude.
+"""
+import json
+import os
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+from keras.src import ops as keras_ops  # noqa: E402
+
+_fixed_uniform = None
+_keras_uniform = keras_ops.random.uniform
+
+
+def _uniform(shape, *args, **kwargs):
+    """ops.random.uniform, or the case's mask as uniform values (1 ≥ rate: kept; 0 < rate)."""
+    if _fixed_uniform is None:
+        return _keras_uniform(shape, *args, **kwargs)
+    return jnp.reshape(jnp.asarray(_fixed_uniform, dtype="float32"), shape)
+
+
+keras_ops.random.uniform = _uniform
+
+
+def layer(spec):
+    t = spec["type"]
+    if t == "Dense":
+        return keras.layers.Dense(spec["units"], activation=spec.get("activation") or None)
+    if t == "BatchNormalization":
+        return keras.layers.BatchNormalization(momentum=spec["momentum"], epsilon=spec["epsilon"])
+    if t == "AlphaDropout":
+        return keras.layers.AlphaDropout(spec["rate"])
+    if t == "Flatten":
+        return keras.layers.Flatten()
+    if t == "Normalization":
+        return keras.layers.Normalization()
+    raise ValueError(f"unknown layer {t}")
+
+
+def run_case(c):
+    global _fixed_uniform
+    if c["kind"] == "initializer":
+        init = keras.initializers.get(c["initializer"])
+        w = np.asarray(init(tuple(c["shape"]), dtype="float32"), dtype=np.float64)
+        return {"mean": float(w.mean()), "std": float(w.std()), "max_abs": float(np.abs(w).max())}
+    shape = tuple(c["input_shape"])
+    x = np.asarray(c["x"], dtype=np.float32).reshape((-1,) + shape)
+    layers = []
+    for spec in c["layers"]:
+        lay = layer(spec)
+        if spec["type"] == "Normalization":
+            lay.adapt(np.asarray(c["adapt"], dtype=np.float32).reshape((-1,) + shape))
+        layers.append(lay)
+    model = keras.Sequential([keras.Input(shape)] + layers)
+    for lay, spec in zip(layers, c["layers"]):
+        if spec.get("weights"):
+            lay.set_weights([np.asarray(w, dtype=np.float32).reshape(v.shape)
+                             for w, v in zip(spec["weights"], lay.weights)])
+    _fixed_uniform = c.get("keep")
+    r = jnp.asarray(np.asarray(c["r"], dtype=np.float32).reshape((-1,) + tuple(model.output_shape[1:])))
+    tv = [v.value for v in model.trainable_variables]
+    ntv = [v.value for v in model.non_trainable_variables]
+
+    def loss(x, tv):
+        y, new_ntv = model.stateless_call(tv, ntv, x, training=c["training"])
+        return jnp.sum(y * r), (y, new_ntv)
+
+    (_, (y, new_ntv)), (gx, gtv) = jax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(jnp.asarray(x), tv)
+    _fixed_uniform = None
+    flat = lambda a: np.asarray(a, dtype=np.float64).ravel().tolist()  # noqa: E731
+    # Keras numbers its layers' names across models ("dense_3"): weights are named by the index
+    # of their layer in the case and their own name.
+    where = {id(v): (i, v.name) for i, lay in enumerate(layers) for v in lay.weights}
+    named = lambda vs, values: [  # noqa: E731
+        {"layer": where[id(v)][0], "name": where[id(v)][1], "values": flat(a)}
+        for v, a in zip(vs, values) if id(v) in where]  # not a seed generator's state
+    return {
+        "y": flat(y),
+        "grad_x": flat(gx),
+        "grads": named(model.trainable_variables, gtv),
+        "non_trainable": named(model.non_trainable_variables, new_ntv),
+    }
+
+
+def main():
+    cases = json.load(sys.stdin)
+    keras.utils.set_random_seed(27)
+    json.dump([run_case(c) for c in cases], sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,429 @@
+package keras
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"slices"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// layerParitySpec is one layer of a layers-parity case, in the JSON that
+// bench/keras/layers_parity.py reads; Weights are in Keras's order.
+type layerParitySpec struct {
+	Type       LayerType   `json:"type"`
+	Units      int         `json:"units,omitempty"`
+	Activation Activation  `json:"activation,omitempty"`
+	Momentum   float64     `json:"momentum,omitempty"`
+	Epsilon    float64     `json:"epsilon,omitempty"`
+	Rate       float64     `json:"rate,omitempty"`
+	Weights    [][]float32 `json:"weights,omitempty"`
+}
+
+// layersParityCase is a small model on a fixed batch (Kind "model") or a large draw of an
+// initializer (Kind "initializer").
+type layersParityCase struct {
+	Kind        string            `json:"kind"`
+	Name        string            `json:"name"`
+	InputShape  []int             `json:"input_shape,omitempty"`
+	X           []float32         `json:"x,omitempty"`
+	R           []float32         `json:"r,omitempty"` // the loss is sum(y·r)
+	Training    bool              `json:"training"`
+	Layers      []layerParitySpec `json:"layers,omitempty"`
+	Adapt       []float32         `json:"adapt,omitempty"` // a Normalization's data
+	Keep        []float32         `json:"keep,omitempty"`  // an AlphaDropout's mask (1 kept)
+	Initializer Initializer       `json:"initializer,omitempty"`
+	Shape       []int             `json:"shape,omitempty"`
+}
+
+// parityValues are a weight's values (or gradient) with the index of its layer in the case.
+type parityValues struct {
+	Layer  int       `json:"layer"`
+	Name   string    `json:"name"`
+	Values []float64 `json:"values"`
+}
+
+// layersParityResult is what Keras computed for a case.
+type layersParityResult struct {
+	Y            []float64      `json:"y"`
+	GradX        []float64      `json:"grad_x"`
+	Grads        []parityValues `json:"grads"`
+	NonTrainable []parityValues `json:"non_trainable"`
+	Mean         float64        `json:"mean"`
+	Std          float64        `json:"std"`
+	MaxAbs       float64        `json:"max_abs"`
+}
+
+// parityTolerance is float32 rounding with room for the order of a few sums: differences are
+// measured relative to the largest magnitude of Keras's values.
+const parityTolerance = 1e-5
+
+// layersParityCases builds the cases from a fixed seed: random weights and inputs of either sign.
+func layersParityCases(t *testing.T) []layersParityCase {
+	rng := rand.New(rand.NewPCG(27, 1))
+	normal := func(n int, scale, offset float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64()*scale + offset)
+		}
+		return v
+	}
+	positive := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(0.5 + rng.Float64())
+		}
+		return v
+	}
+	dense := func(in, units int, act Activation) layerParitySpec {
+		return layerParitySpec{Type: LayerDense, Units: units, Activation: act,
+			Weights: [][]float32{normal(in*units, 0.7, 0), normal(units, 0.3, 0)}}
+	}
+	bn := func(c int, momentum, epsilon float64) layerParitySpec {
+		return layerParitySpec{Type: LayerBatchNormalization, Momentum: momentum, Epsilon: epsilon,
+			Weights: [][]float32{positive(c), normal(c, 0.5, 0), normal(c, 0.5, 0), positive(c)}}
+	}
+	const batch = 8
+	denseBN := []layerParitySpec{dense(6, 4, Linear), bn(4, 0.99, 1e-3)}
+	seluAlpha := []layerParitySpec{dense(6, 8, SELU), {Type: LayerAlphaDropout, Rate: 0.3}}
+	images := make([]float32, 40*2*2*3)
+	for i := range images {
+		images[i] = float32(rng.NormFloat64()*float64(i%3+1) + float64(10*(i%3)))
+	}
+	cases := []layersParityCase{
+		{Name: "Dense+SELU", InputShape: []int{6}, X: normal(batch*6, 1.5, 0), R: normal(batch*3, 1, 0),
+			Layers: []layerParitySpec{dense(6, 5, SELU), dense(5, 3, Linear)}},
+		{Name: "BatchNormalization training", InputShape: []int{6}, X: normal(batch*6, 1, 0.5), R: normal(batch*4, 1, 0),
+			Training: true, Layers: denseBN},
+		{Name: "BatchNormalization inference", InputShape: []int{6}, X: normal(batch*6, 1, 0.5), R: normal(batch*4, 1, 0),
+			Layers: denseBN},
+		{Name: "BatchNormalization on images, training", InputShape: []int{3, 2, 4}, X: normal(batch*24, 2, 1), R: normal(batch*24, 1, 0),
+			Training: true, Layers: []layerParitySpec{bn(4, 0.9, 0.01), {Type: LayerFlatten}}},
+		{Name: "Normalization adapted", InputShape: []int{2, 2, 3}, X: images[:batch*12], R: normal(batch*4, 1, 0), Adapt: images,
+			Layers: []layerParitySpec{{Type: LayerNormalization}, {Type: LayerFlatten}, dense(12, 4, Linear)}},
+		{Name: "AlphaDropout training", InputShape: []int{6}, X: normal(batch*6, 1, 0), R: normal(batch*8, 1, 0),
+			Training: true, Layers: seluAlpha},
+		{Name: "AlphaDropout inference", InputShape: []int{6}, X: normal(batch*6, 1, 0), R: normal(batch*8, 1, 0),
+			Layers: seluAlpha},
+	}
+	for i := range cases {
+		cases[i].Kind = "model"
+	}
+	for _, init := range []Initializer{LeCunNormal, LeCunUniform, GlorotNormal, HeUniform, HeNormal, GlorotUniform} {
+		cases = append(cases, layersParityCase{Kind: "initializer", Name: string(init), Initializer: init, Shape: []int{400, 300}})
+	}
+	return cases
+}
+
+// goModel builds cifarlab's model of a case with the case's weights.
+func (c *layersParityCase) goModel(t *testing.T) *Model {
+	t.Helper()
+	var layers []LayerSpec
+	for _, l := range c.Layers {
+		switch l.Type {
+		case LayerDense:
+			layers = append(layers, Dense(l.Units, l.Activation))
+		case LayerBatchNormalization:
+			layers = append(layers, BatchNormalization().WithMomentum(l.Momentum).WithEpsilon(l.Epsilon))
+		case LayerAlphaDropout:
+			layers = append(layers, AlphaDropout(l.Rate))
+		case LayerFlatten:
+			layers = append(layers, Flatten())
+		case LayerNormalization:
+			norm, err := Normalization().Adapt(NewArray(c.Adapt, append([]int{-1}, c.InputShape...)...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			layers = append(layers, norm)
+		}
+	}
+	m, err := NewModel(ModelSpec{InputShape: c.InputShape, Layers: layers, Seed: 27})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := m.Weights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, lv := range m.weights {
+		kw := c.Layers[lv.layer].Weights
+		if w[i].Others == nil {
+			w[i].Kernel, w[i].Bias = kw[0], kw[1]
+			continue
+		}
+		for j := range w[i].Others {
+			w[i].Others[j].Values = kw[j]
+		}
+	}
+	if err := m.SetWeights(w); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// parityKey is the dropout key of the cases' training passes.
+const parityKey = 5
+
+// alphaDropoutMask fills the Keep values of a case with an AlphaDropout in training: the mask that
+// cifarlab's forward pass draws for that layer, from the Go model's seed and parityKey.
+func (c *layersParityCase) alphaDropoutMask(t *testing.T, m *Model) {
+	t.Helper()
+	for i, l := range m.spec.Layers {
+		if l.Type != LayerAlphaDropout || !c.Training {
+			continue
+		}
+		shape := append([]int{len(c.X) / product(c.InputShape)}, m.shapes[i]...)
+		outs, err := execN(testBackend(t), func(x *graph.Node) *graph.Node {
+			key := graph.Scalar(x.Graph(), dtypes.Uint32, uint32(parityKey))
+			return graph.ConvertDType(dropoutKeep(x, l.Rate, m.spec.Seed, i, key, nil), dtypes.Float32)
+		}, tensors.FromShape(shapes.Make(dtypes.Float32, shape...)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Keep = tensors.MustCopyFlatData[float32](outs[0])
+		if !slices.Contains(c.Keep, 0) || !slices.Contains(c.Keep, 1) {
+			t.Fatalf("%s: the mask keeps all or nothing", c.Name)
+		}
+	}
+}
+
+// goRun runs a case's forward pass and the gradients of sum(y·r) with respect to x and to every
+// trainable weight (in m.weights order, kernel then bias), through cifarlab's own forward.
+func (c *layersParityCase) goRun(t *testing.T, m *Model) (y, gradX []float32, grads map[[2]string][]float32) {
+	t.Helper()
+	e, err := m.engineFor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trainable []*model.Variable
+	for _, lv := range m.weights {
+		trainable = append(trainable, lv.kernel, lv.bias)
+	}
+	exec, err := model.NewExec(e.backend, m.store, func(_ *model.Scope, x, r *graph.Node) []*graph.Node {
+		g := x.Graph()
+		p := pass{training: c.Training}
+		if c.Training {
+			p.key = graph.Scalar(g, dtypes.Uint32, uint32(parityKey))
+		}
+		out, _ := e.forward(x, p)
+		nodes := []*graph.Node{x}
+		for _, v := range trainable {
+			nodes = append(nodes, v.NodeValue(g))
+		}
+		return append([]*graph.Node{out}, graph.Gradient(graph.ReduceAllSum(graph.Mul(out, r)), nodes...)...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	n := len(c.X) / product(c.InputShape)
+	xT := tensors.FromFlatDataAndDimensions(c.X, append([]int{n}, c.InputShape...)...)
+	rT := tensors.FromFlatDataAndDimensions(c.R, n, len(c.R)/n)
+	var outs []*tensors.Tensor
+	if err := catchPanic(func() error { outs, err = exec.Exec(xT, rT); return err }); err != nil {
+		t.Fatal(err)
+	}
+	flat := func(tt *tensors.Tensor) []float32 { return tensors.MustCopyFlatData[float32](tt) }
+	grads = map[[2]string][]float32{}
+	for i, v := range trainable {
+		grads[[2]string{fmt.Sprint(m.weights[i/2].layer), v.Name()}] = flat(outs[2+i])
+	}
+	return flat(outs[0]), flat(outs[1]), grads
+}
+
+// cifarlab's new layers compute what Keras 3's do: forward values, the gradients with respect to
+// the inputs and every trainable weight, BatchNormalization's moving statistics after a training
+// step, an adapted Normalization's statistics, AlphaDropout's transform on a given mask, and the
+// statistics of the initializers' draws (Keras through bench/keras/layers_parity.py, JAX backend).
+func TestLayersParityWithKeras(t *testing.T) {
+	py, why, outsideLock := kerasPython()
+	if py == "" {
+		if os.Getenv("CI") == "true" && !outsideLock {
+			t.Fatal("no Keras to compare with: " + why)
+		}
+		t.Skip("no Keras to compare with (CIFARLAB_KERAS_PY unset): " + why)
+	}
+	cases := layersParityCases(t)
+	models := make([]*Model, len(cases))
+	for i := range cases {
+		if cases[i].Kind == "model" {
+			models[i] = cases[i].goModel(t)
+			models[i].SetOutput(nil)
+			t.Cleanup(models[i].dropEngine)
+			cases[i].alphaDropoutMask(t, models[i])
+		}
+	}
+	in, err := json.Marshal(cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(py, "../bench/keras/layers_parity.py")
+	cmd.Stdin = bytes.NewReader(in)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("Keras side: %v\n%s", err, stderr.String())
+	}
+	var want []layersParityResult
+	if err := json.Unmarshal(stdout.Bytes(), &want); err != nil || len(want) != len(cases) {
+		t.Fatalf("Keras side printed %d results (%v)", len(want), err)
+	}
+	for i, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			if c.Kind == "initializer" {
+				initializerParity(t, c, want[i])
+				return
+			}
+			m := models[i]
+			y, gradX, grads := c.goRun(t, m)
+			compareParity(t, "output", y, want[i].Y, 0)
+			// A gradient that is zero in exact arithmetic (a Dense bias before BatchNormalization in
+			// training) is rounding noise on both sides: gradients are compared relative to the
+			// case's largest gradient.
+			scale := maxAbs(want[i].GradX)
+			for _, g := range want[i].Grads {
+				scale = max(scale, maxAbs(g.Values))
+			}
+			compareParity(t, "gradient w.r.t. x", gradX, want[i].GradX, scale)
+			if len(grads) != len(want[i].Grads) {
+				t.Errorf("%d trainable weights, Keras has %d", len(grads), len(want[i].Grads))
+			}
+			for _, g := range want[i].Grads {
+				compareParity(t, fmt.Sprintf("gradient w.r.t. layer %d %s", g.Layer, g.Name), grads[[2]string{fmt.Sprint(g.Layer), g.Name}], g.Values, scale)
+			}
+			weights, err := m.Weights()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, nt := range want[i].NonTrainable {
+				what := fmt.Sprintf("layer %d %s after the call", nt.Layer, nt.Name)
+				var got []float32
+				switch l := m.spec.Layers[nt.Layer]; {
+				case l.Type == LayerNormalization && nt.Name == "mean":
+					got = l.Mean
+				case l.Type == LayerNormalization && nt.Name == "variance":
+					got = l.Variance
+				case l.Type == LayerNormalization && nt.Name == "count":
+					continue // Keras 3.15's adapt leaves it at 0
+				default:
+					for _, lw := range weights {
+						for _, o := range lw.Others {
+							if lw.Name == l.Name && o.Name == nt.Name {
+								got = o.Values
+							}
+						}
+					}
+				}
+				compareParity(t, what, got, nt.Values, 0)
+			}
+			if c.Name == "AlphaDropout inference" {
+				// Inference is the identity: the output is the SELU layer's.
+				sub := c
+				sub.Layers = c.Layers[:1]
+				ySELU, _, _ := sub.goRun(t, sub.goModel(t))
+				if !slices.Equal(ySELU, y) {
+					t.Errorf("AlphaDropout in inference is not the identity")
+				}
+			}
+		})
+	}
+}
+
+// compareParity fails when got differs from Keras's want by more than parityTolerance of want's
+// largest magnitude, or of scale when larger.
+func compareParity(t *testing.T, what string, got []float32, want []float64, scale float64) {
+	t.Helper()
+	if len(got) != len(want) || len(want) == 0 {
+		t.Errorf("%s: %d values, Keras has %d", what, len(got), len(want))
+		return
+	}
+	var maxDiff float64
+	worst := 0
+	for i := range want {
+		if d := math.Abs(float64(got[i]) - want[i]); d > maxDiff {
+			maxDiff, worst = d, i
+		}
+	}
+	ref := max(maxAbs(want), scale, 1e-30)
+	if rel := maxDiff / ref; rel > parityTolerance {
+		t.Errorf("%s: differs from Keras's by %.2g of %.4g (value %d: cifarlab %.8g, Keras %.8g)",
+			what, rel, ref, worst, got[worst], want[worst])
+	} else {
+		t.Logf("%s: within %.2g of Keras's, relative to %.4g", what, rel, ref)
+	}
+}
+
+// maxAbs is the largest magnitude in v.
+func maxAbs(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = max(m, math.Abs(x))
+	}
+	return m
+}
+
+// initializerParity compares the mean, standard deviation and largest magnitude of a large draw
+// of an initializer with Keras's draw and with Keras's formula. For n values of standard deviation
+// σ (kurtosis κ ≤ 3 for these distributions), a sample mean has standard error σ/√n and a sample
+// standard deviation at most σ·√((κ−1)/(4n)) ≤ σ/√(2n); the bounds are 6 such errors, for the
+// difference of two independent draws: a failure is not chance.
+func initializerParity(t *testing.T, c layersParityCase, keras layersParityResult) {
+	fanIn, fanOut := c.Shape[0], c.Shape[1]
+	n := float64(fanIn * fanOut)
+	values := make([]float32, fanIn*fanOut)
+	if err := initialize(c.Initializer, layerRNG(27, 0), values, c.Shape); err != nil {
+		t.Fatal(err)
+	}
+	var sum, sq, largest float64
+	for _, v := range values {
+		sum += float64(v)
+		largest = max(largest, math.Abs(float64(v)))
+	}
+	mean := sum / n
+	for _, v := range values {
+		sq += (float64(v) - mean) * (float64(v) - mean)
+	}
+	std := math.Sqrt(sq / n)
+	// Keras's formulas (VarianceScaling): the target standard deviation and the largest magnitude.
+	var sigma, bound float64
+	switch c.Initializer {
+	case LeCunNormal:
+		sigma = math.Sqrt(1 / float64(fanIn))
+	case LeCunUniform:
+		sigma = math.Sqrt(1 / float64(fanIn))
+	case GlorotNormal, GlorotUniform:
+		sigma = math.Sqrt(2 / float64(fanIn+fanOut))
+	case HeNormal, HeUniform:
+		sigma = math.Sqrt(2 / float64(fanIn))
+	}
+	switch c.Initializer {
+	case LeCunUniform, GlorotUniform, HeUniform:
+		bound = sigma * math.Sqrt(3) // U(−limit, limit) has σ = limit/√3
+	default:
+		bound = 2 * sigma / heNormalStddevCorrection // truncated at 2 of the untruncated stddev
+	}
+	meanTol, stdTol := 6*sigma*math.Sqrt(2/n), 6*sigma*math.Sqrt(1/n)
+	t.Logf("cifarlab mean %.3g std %.6g max %.6g; Keras %.3g %.6g %.6g; formula σ %.6g, bound %.6g",
+		mean, std, largest, keras.Mean, keras.Std, keras.MaxAbs, sigma, bound)
+	if math.Abs(mean-keras.Mean) > meanTol || math.Abs(mean) > meanTol {
+		t.Errorf("mean %.3g, Keras's %.3g: more than %.2g apart or from 0", mean, keras.Mean, meanTol)
+	}
+	if math.Abs(std-keras.Std) > stdTol || math.Abs(std-sigma) > stdTol || math.Abs(keras.Std-sigma) > stdTol {
+		t.Errorf("std %.6g, Keras's %.6g, the formula's %.6g: more than %.2g apart", std, keras.Std, sigma, stdTol)
+	}
+	for who, m := range map[string]float64{"cifarlab": largest, "Keras": keras.MaxAbs} {
+		if m > bound*(1+1e-6) || m < 0.99*bound {
+			t.Errorf("%s's largest magnitude %.6g, want just under %.6g", who, m, bound)
+		}
+	}
+}
