@@ -77,6 +77,19 @@ var labModels = []struct {
 	{"lab3", func() (*Model, error) { return lab3Model(ReLU) }, 32},
 	{"exercise2", exercise2Model, 128},
 	{"selfnormalizing", selfNormalizingLabModel, 64},
+	{"exercise2-schedule", scheduledLabModel, 128},
+}
+
+// scheduledLabModel is exercise 2's model with a learning-rate schedule (issue 27): Nadam whose
+// rate halves every 2 steps, so that it changes within and between epochs.
+func scheduledLabModel() (*Model, error) {
+	m, err := exercise2Model()
+	if err != nil {
+		return nil, err
+	}
+	cfg := m.compiled.cfg
+	cfg.Optimizer = Nadam(0).WithSchedule(ExponentialDecay{InitialLearningRate: 1e-3, DecaySteps: 2, DecayRate: 0.5})
+	return m, m.Compile(cfg)
 }
 
 // selfNormalizingLabModel has issue 27's layers on CIFAR-shaped inputs: a Normalization adapted to

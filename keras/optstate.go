@@ -131,6 +131,15 @@ func (u *updater) setState(s *OptimizerState, names []string) error {
 			return fmt.Errorf("keras: setting Nadam's momentum product: %w", err)
 		}
 	}
+	if len(s.Slots) == 0 { // a fresh state: zero slots
+		for _, slots := range u.slots {
+			for _, v := range slots {
+				if err := v.SetValue(tensors.FromShape(v.Shape())); err != nil {
+					return fmt.Errorf("keras: resetting the optimizer's slots: %w", err)
+				}
+			}
+		}
+	}
 	for i, sl := range s.Slots {
 		layer, j := i/len(names), i%len(names)
 		if err := setVariable(u.slots[2*layer][j], sl.Kernel); err != nil {
