@@ -1,13 +1,15 @@
 // Package keras is a small Keras-like model API on top of GoMLX.
 //
 // It covers what the classic Keras multilayer-perceptron labs use: a Sequential stack of Flatten,
-// Dense, Dropout and activation layers; Compile with SGD, Adam, Nadam or RMSprop, optionally with a
-// learning-rate schedule (ExponentialDecay, PiecewiseConstantDecay, CosineDecay), and a
-// categorical, sparse categorical or mean squared error loss; Fit with Keras's validation split,
-// shuffling, progress lines and callbacks (EarlyStopping, ReduceLROnPlateau, OneCycleScheduler,
-// TerminateOnNaN or your own); Evaluate and Predict; Save and Load. It knows nothing of a dataset or an application:
-// package keras/runs adds memoized training on top of Fit (runs.FitOrLoad), and package lab the
-// CIFAR-10 labs.
+// Dense, Dropout and activation layers, BatchNormalization, AlphaDropout (with SELU and
+// LeCun-normal kernels) and Normalization (adapted to the training data); Compile with SGD, Adam,
+// Nadam or RMSprop, optionally with a learning-rate schedule (ExponentialDecay,
+// PiecewiseConstantDecay, CosineDecay), and a categorical, sparse categorical or mean squared
+// error loss; Fit with Keras's validation split, shuffling, progress lines and callbacks
+// (EarlyStopping, ReduceLROnPlateau, OneCycleScheduler, TerminateOnNaN or your own); Evaluate,
+// Predict and MCPredict (Monte Carlo Dropout); Save and Load. It knows nothing of a dataset or an
+// application: package keras/runs adds memoized training on top of Fit (runs.FitOrLoad), and
+// package lab the CIFAR-10 labs.
 //
 // A typical use:
 //

@@ -150,9 +150,11 @@ func layers(m *keras.Model) ([]report.Layer, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]report.Layer, len(weights))
-	for i, w := range weights {
-		out[i] = report.Layer{Name: w.Name, Kernel: w.Kernel, Bias: w.Bias}
+	out := make([]report.Layer, 0, len(weights))
+	for _, w := range weights {
+		if w.Others == nil { // BatchNormalization's weights are not a kernel and biases
+			out = append(out, report.Layer{Name: w.Name, Kernel: w.Kernel, Bias: w.Bias})
+		}
 	}
 	return out, nil
 }
