@@ -3,20 +3,17 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"go/ast"
-	"go/format"
-	"go/parser"
-	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cifarlab/cifarlab/internal/gonbtest"
 )
 
-// The notebooks write their models, compile and fit settings in their cells; package lab keeps the
-// same experiments as presets for the tests and benchmarks. This test builds a Go program from a
+// The notebooks write their models, compile and fit settings in their cells; internal/presets
+// keeps the same experiments for the tests and benchmarks. This test builds a Go program from a
 // notebook's declarations (what GoNB carries from cell to cell), as GoNB does, and compares what
 // the notebook's newModel and fitConfig make (full mode) with the preset, so the two cannot drift
 // apart.
@@ -37,7 +34,7 @@ func TestNotebookModelsArePresets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			src, err := declarationsProgram(nb, presetMain(tc.preset))
+			src, err := declarationsProgram(nb, presetCell(tc.preset))
 			if err != nil {
 				t.Fatalf("%s: %v", tc.notebook, err)
 			}
@@ -78,7 +75,7 @@ func TestNotebookModelsArePresetsCatchesAnEdit(t *testing.T) {
 	if !edited {
 		t.Fatal("exercise2.ipynb has no keras.Dense(256, keras.ELU)")
 	}
-	src, err := declarationsProgram(nb, presetMain("presets.Exercise2()"))
+	src, err := declarationsProgram(nb, presetCell("presets.Exercise2()"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,19 +85,15 @@ func TestNotebookModelsArePresetsCatchesAnEdit(t *testing.T) {
 	}
 }
 
-// presetMain is the main of the comparison program: it prints the notebook's experiment and the
-// preset's, one JSON line each, made by the same code.
-func presetMain(preset string) string {
-	return `
-func main() {
-	cifarlabTestPrint(newModel(), fitConfig(), TrainSamples, TestSamples)
-	e := ` + preset + `
-	m, err := e.NewModel()
-	if err != nil {
-		panic(err)
-	}
-	cifarlabTestPrint(m, e.Fit, e.TrainSamples, e.TestSamples)
-}
+// presetCell is the last cell of the comparison program: it prints the notebook's experiment and
+// the preset's, one JSON line each, made by the same code.
+func presetCell(preset string) string {
+	return `import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/cifarlab/cifarlab/internal/presets"
+)
 
 // cifarlabTestPrint prints what decides a training run: the architecture and seed, the compile
 // settings, the fit settings with each callback's type and fields, and the images used (0 = all).
@@ -130,87 +123,43 @@ func cifarlabTestPrint(m *keras.Model, fit keras.FitConfig, trainSamples, testSa
 	}
 	fmt.Println(string(line))
 }
-`
+
+%%
+cifarlabTestPrint(newModel(), fitConfig(), TrainSamples, TestSamples)
+e := ` + preset + `
+m, err := e.NewModel()
+if err != nil {
+	panic(err)
+}
+cifarlabTestPrint(m, e.Fit, e.TrainSamples, e.TestSamples)`
 }
 
-// declarationsProgram makes a Go program of a notebook's declarations, as GoNB carries them from
-// cell to cell (the part of each code cell before its "%%" line; special commands dropped), with
-// main as its main function. Imports that nothing uses are dropped, as GoNB does.
-func declarationsProgram(nb *Notebook, main string) ([]byte, error) {
-	fset := token.NewFileSet()
-	imports := map[string]string{} // path -> name ("" for the default)
-	var decls []string
+// declarationsProgram makes the Go program that GoNB builds for the cell last run after every
+// code cell of nb: the notebook's declarations (the part of each code cell above its "%%" line,
+// special commands dropped), and last's (see gonbtest.Program).
+func declarationsProgram(nb *Notebook, last string) ([]byte, error) {
+	var mem gonbtest.Memory
 	for i, c := range nb.Cells {
 		if c.CellType != "code" {
 			continue
 		}
-		var part []string
+		var lines []string
 		for _, line := range strings.Split(string(c.Source), "\n") {
 			if strings.HasPrefix(strings.TrimSpace(line), "%%") {
 				break
 			}
 			if strings.HasPrefix(line, "%") || strings.HasPrefix(line, "!") {
-				continue
+				line = "" // keeps the line numbers
 			}
-			part = append(part, line)
+			lines = append(lines, line)
 		}
-		f, err := parser.ParseFile(fset, fmt.Sprintf("cell%d.go", i), "package main\n"+strings.Join(part, "\n"), parser.ParseComments)
-		if err != nil {
-			return nil, fmt.Errorf("cell %d: %w", i, err)
-		}
-		for _, imp := range f.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			name := ""
-			if imp.Name != nil {
-				name = imp.Name.Name
-			}
-			imports[p] = name
-		}
-		for _, d := range f.Decls {
-			if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.IMPORT {
-				continue
-			}
-			var b bytes.Buffer
-			if err := format.Node(&b, fset, d); err != nil {
-				return nil, err
-			}
-			decls = append(decls, b.String())
+		var err error
+		if _, mem, err = gonbtest.Program(gonbtest.Cell{File: fmt.Sprintf("cell%d", i+1), Line: 1, Lines: lines}, mem); err != nil {
+			return nil, fmt.Errorf("cell %d: %w", i+1, err)
 		}
 	}
-	body := strings.Join(decls, "\n\n") + "\n" + main
-	imports["encoding/json"], imports["fmt"], imports["github.com/cifarlab/cifarlab/internal/presets"] = "", "", ""
-	used := usedPackages(body)
-	var src strings.Builder
-	src.WriteString("package main\n\nimport (\n")
-	for p, name := range imports {
-		short := name
-		if short == "" {
-			short = p[strings.LastIndex(p, "/")+1:]
-		}
-		if used[short] {
-			fmt.Fprintf(&src, "\t%s %q\n", name, p)
-		}
-	}
-	src.WriteString(")\n\n" + body)
-	return format.Source([]byte(src.String()))
-}
-
-// usedPackages returns the identifiers that appear as X in X.Sel expressions of src.
-func usedPackages(src string) map[string]bool {
-	used := map[string]bool{}
-	f, err := parser.ParseFile(token.NewFileSet(), "", "package main\n"+src, 0)
-	if err != nil {
-		return used
-	}
-	ast.Inspect(f, func(n ast.Node) bool {
-		if s, ok := n.(*ast.SelectorExpr); ok {
-			if id, ok := s.X.(*ast.Ident); ok {
-				used[id.Name] = true
-			}
-		}
-		return true
-	})
-	return used
+	src, _, err := gonbtest.Program(gonbtest.Cell{File: "comparison", Line: 1, Lines: strings.Split(last, "\n")}, mem)
+	return []byte(src), err
 }
 
 // runInModule runs the program src as a package of the module at root (in a temporary folder

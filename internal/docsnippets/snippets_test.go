@@ -3,16 +3,13 @@ package docsnippets
 import (
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cifarlab/cifarlab/internal/gonbtest"
 )
 
 // The pages whose Go snippets must compile, relative to the module root; a missing one is skipped.
@@ -130,24 +127,6 @@ func classify(s *snippet, mark string, before []snippet) error {
 	return nil
 }
 
-// decl is a top-level declaration of a cell, as GoNB keeps it for the cells after it.
-type decl struct {
-	keys []string // what it declares; a later cell's declaration of one of them replaces it
-	text string   // its source, after a //line comment with its place on the page
-}
-
-// imp is an import of a cell.
-type imp struct {
-	name, path string // name: the name it is used by in the code
-	text       string // "import (...)" with a //line comment
-}
-
-// memory is what GoNB remembers of the cells run so far: their imports and declarations.
-type memory struct {
-	imports []imp
-	decls   []decl
-}
-
 // job is a program to compile for one block.
 type job struct {
 	where string
@@ -163,7 +142,7 @@ func programs(snips []snippet) ([]job, error) {
 	var (
 		jobs []job
 		errs []error
-		mem  memory
+		mem  gonbtest.Memory
 	)
 	for _, s := range snips {
 		switch s.kind {
@@ -171,203 +150,20 @@ func programs(snips []snippet) ([]job, error) {
 			jobs = append(jobs, job{s.where(), fmt.Sprintf("//line %s:%d:1\n%s\n", s.page, s.line, strings.Join(s.lines, "\n"))})
 		case cell:
 			if !s.continues {
-				mem = memory{}
+				mem = gonbtest.Memory{}
 			}
 			var src string
 			var err error
-			src, mem, err = cellProgram(s, mem)
+			src, mem, err = gonbtest.Program(gonbtest.Cell{File: s.page, Line: s.line, Lines: s.lines}, mem)
 			if err != nil {
 				errs = append(errs, err)
-				mem = memory{}
+				mem = gonbtest.Memory{}
 				continue
 			}
 			jobs = append(jobs, job{s.where(), src})
 		}
 	}
 	return jobs, errors.Join(errs...)
-}
-
-// cellProgram returns the program GoNB builds for the cell s after the cells remembered in
-// before, and what GoNB remembers after s.
-func cellProgram(s snippet, before memory) (string, memory, error) {
-	split := 0
-	for i, l := range s.lines {
-		if strings.TrimSpace(l) == "%%" {
-			split = i
-			break
-		}
-	}
-	own, err := parseDecls(s.page, s.line, s.lines[:split])
-	if err != nil {
-		return "", memory{}, err
-	}
-
-	// What GoNB remembers after this cell: its own declarations replace earlier ones of a name.
-	after := memory{imports: slices.Clone(own.imports)}
-	ownImport := map[string]bool{}
-	for _, im := range own.imports {
-		ownImport[im.name], ownImport[im.path] = true, true
-	}
-	declared := map[string]bool{}
-	for _, d := range own.decls {
-		for _, k := range d.keys {
-			declared[k] = true
-		}
-	}
-	var inherited []imp
-	for _, im := range before.imports {
-		if !ownImport[im.name] && !ownImport[im.path] {
-			inherited = append(inherited, im)
-		}
-	}
-	after.imports = append(after.imports, inherited...)
-	for _, d := range before.decls {
-		replaced := false
-		for _, k := range d.keys {
-			replaced = replaced || declared[k]
-		}
-		if !replaced {
-			after.decls = append(after.decls, d)
-		}
-	}
-	after.decls = append(after.decls, own.decls...)
-
-	body := fmt.Sprintf("func main() {\n//line %s:%d:1\n%s\n}\n", s.page, s.line+split+1, strings.Join(s.lines[split+1:], "\n"))
-	assemble := func(imports []imp) string {
-		var b strings.Builder
-		b.WriteString("package main\n\n")
-		for _, im := range imports {
-			b.WriteString(im.text + "\n")
-		}
-		for _, d := range after.decls {
-			b.WriteString(d.text + "\n\n")
-		}
-		b.WriteString(body)
-		return b.String()
-	}
-	// The earlier cells' imports that this program uses (goimports would drop the others).
-	used := usedNames(assemble(own.imports))
-	imports := slices.Clone(own.imports)
-	for _, im := range inherited {
-		if used == nil || used[im.name] || im.name == "_" || im.name == "." {
-			imports = append(imports, im)
-		}
-	}
-	return assemble(imports), after, nil
-}
-
-// parseDecls parses the lines of a cell above %%, which start on the page's line first.
-func parseDecls(page string, first int, lines []string) (memory, error) {
-	src := fmt.Sprintf("package main\n//line %s:%d:1\n%s\n", page, first, strings.Join(lines, "\n"))
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "", src, parser.ParseComments|parser.SkipObjectResolution)
-	if err != nil {
-		return memory{}, fmt.Errorf("the declarations above %%%%: %w", err)
-	}
-	// text is the source from from to to, after a //line comment with its place on the page.
-	text := func(from, to token.Pos) string {
-		at := fset.Position(from)
-		return fmt.Sprintf("//line %s:%d:%d\n%s", page, at.Line, at.Column, src[at.Offset:fset.Position(to).Offset])
-	}
-	var m memory
-	for _, d := range f.Decls {
-		from := d.Pos()
-		switch d := d.(type) {
-		case *ast.FuncDecl:
-			if d.Doc != nil {
-				from = d.Doc.Pos()
-			}
-			key := d.Name.Name
-			if d.Recv != nil && len(d.Recv.List) > 0 {
-				key = receiverType(d.Recv.List[0].Type) + "." + key
-			}
-			m.decls = append(m.decls, decl{keys: []string{key}, text: text(from, d.End())})
-		case *ast.GenDecl:
-			if d.Tok == token.IMPORT {
-				for _, spec := range d.Specs {
-					spec := spec.(*ast.ImportSpec)
-					path, err := strconv.Unquote(spec.Path.Value)
-					if err != nil {
-						return memory{}, err
-					}
-					name := packageName(path)
-					if spec.Name != nil {
-						name = spec.Name.Name
-					}
-					m.imports = append(m.imports, imp{name: name, path: path, text: "import (\n" + text(spec.Pos(), spec.End()) + "\n)"})
-				}
-				continue
-			}
-			if d.Doc != nil {
-				from = d.Doc.Pos()
-			}
-			var keys []string
-			for _, spec := range d.Specs {
-				switch spec := spec.(type) {
-				case *ast.TypeSpec:
-					keys = append(keys, spec.Name.Name)
-				case *ast.ValueSpec:
-					for _, n := range spec.Names {
-						if n.Name != "_" {
-							keys = append(keys, n.Name)
-						}
-					}
-				}
-			}
-			m.decls = append(m.decls, decl{keys: keys, text: text(from, d.End())})
-		}
-	}
-	return m, nil
-}
-
-// receiverType is the name of a method's receiver type: T for T, *T, T[P] and *T[P].
-func receiverType(e ast.Expr) string {
-	for {
-		switch x := e.(type) {
-		case *ast.StarExpr:
-			e = x.X
-		case *ast.IndexExpr:
-			e = x.X
-		case *ast.IndexListExpr:
-			e = x.X
-		case *ast.ParenExpr:
-			e = x.X
-		case *ast.Ident:
-			return x.Name
-		default:
-			return fmt.Sprintf("%T", e)
-		}
-	}
-}
-
-// packageName is the name an import path is used by without an alias: its last element (without
-// a major version suffix such as /v2).
-func packageName(path string) string {
-	parts := strings.Split(path, "/")
-	last := parts[len(parts)-1]
-	if len(parts) > 1 && len(last) > 1 && last[0] == 'v' && strings.Trim(last[1:], "0123456789") == "" {
-		last = parts[len(parts)-2]
-	}
-	return last
-}
-
-// usedNames returns the names that src uses as the package of a selector (x in x.Y), or nil when
-// src does not parse (the compiler then says why).
-func usedNames(src string) map[string]bool {
-	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
-	if err != nil {
-		return nil
-	}
-	used := map[string]bool{}
-	ast.Inspect(f, func(n ast.Node) bool {
-		if sel, ok := n.(*ast.SelectorExpr); ok {
-			if id, ok := sel.X.(*ast.Ident); ok {
-				used[id.Name] = true
-			}
-		}
-		return true
-	})
-	return used
 }
 
 // moduleRoot returns the folder of the module's go.mod, above the test's folder.

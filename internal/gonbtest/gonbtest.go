@@ -1,7 +1,5 @@
 //go:build unix
 
-// Package gonbtest plays GoNB's side of the named pipes that gonbui talks to, so that tests can
-// check what a package displays in a notebook without running Jupyter.
 package gonbtest
 
 import (
