@@ -14,7 +14,7 @@ type EpochLog struct {
 	Accuracy     float64 `json:"accuracy"`
 	ValLoss      float64 `json:"val_loss"`
 	ValAccuracy  float64 `json:"val_accuracy"`
-	LearningRate float64 `json:"learning_rate"` // the learning rate used during the epoch
+	LearningRate float64 `json:"learning_rate"` // at the end of the epoch, before OnEpochEnd (a schedule: its value after the epoch's steps), as Keras logs it
 	Seconds      float64 `json:"seconds"`       // wall time of the epoch, validation included
 }
 

@@ -89,7 +89,7 @@ func (m *Model) train(ctx context.Context, e *engine, data *split, cfg FitConfig
 		order:      slices.Clone(data.train),
 		// The shuffles depend on the seed and on the optimizer steps the model took before this
 		// Fit (none for a new or recompiled model), like Keras's seed generator state.
-		rng:   rand.New(rand.NewPCG(uint64(m.spec.Seed), 0x73687566_00000000|uint64(iterations))),
+		rng:        rand.New(rand.NewPCG(uint64(m.spec.Seed), 0x73687566_00000000|uint64(iterations))),
 		steps:      (len(data.train) + cfg.BatchSize - 1) / cfg.BatchSize,
 		schedule:   m.compiled.cfg.Optimizer.Schedule,
 		iterations: iterations,

@@ -61,3 +61,24 @@ func TestScheduledRunsLoadAndContinue(t *testing.T) {
 		t.Error("two 1cycle maxima have the same run key")
 	}
 }
+
+// The learning-rate finder leaves the model as it was: the run key of the next Fit is the same.
+func TestFindLearningRateKeepsTheKey(t *testing.T) {
+	x, y := blobs(42, 64)
+	m := smallModel(t, 13)
+	cfg := keras.FitConfig{Epochs: 1, BatchSize: 16}
+	if _, err := m.Fit(context.Background(), x, y, cfg); err != nil {
+		t.Fatal(err)
+	}
+	before, err := runs.Key(m, x, y, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rates, _, err := keras.FindLearningRate(context.Background(), m, x, y, keras.LRFinderConfig{BatchSize: 16})
+	if err != nil || len(rates) == 0 {
+		t.Fatal(err, len(rates))
+	}
+	if after, _ := runs.Key(m, x, y, cfg); after != before {
+		t.Errorf("run key %s after the search, %s before", after, before)
+	}
+}
