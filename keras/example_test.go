@@ -86,3 +86,43 @@ func ExampleModel_Fit() {
 	// 2 epochs of 2 steps on 48 images (16 for validation); 1738890 parameters
 	// optimizer steps: 4
 }
+
+// A self-normalizing network as in Géron's chapter 11: inputs standardized by a Normalization
+// adapted to the training images (Keras: norm = Normalization(); norm.adapt(x_train)), SELU layers
+// with LeCun-normal kernels, AlphaDropout; then Monte Carlo Dropout's prediction, the mean of 10
+// predictions with dropout on. Here on 64 generated images, untrained.
+func ExampleModel_MCPredict() {
+	const n = 64
+	pixels := make([]uint8, n*32*32*3)
+	for i := range pixels {
+		pixels[i] = uint8(i * 7919 % 256)
+	}
+	xTrain := keras.NewPixelArray(pixels, -1, 32, 32, 3)
+
+	norm, err := keras.Normalization().Adapt(xTrain)
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := keras.Sequential([]int{32, 32, 3},
+		norm,
+		keras.Flatten(),
+		keras.Dense(100, keras.SELU).WithInitializer(keras.LeCunNormal),
+		keras.Dense(100, keras.SELU).WithInitializer(keras.LeCunNormal),
+		keras.AlphaDropout(0.1),
+		keras.Dense(10, keras.Softmax),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	probs, err := m.MCPredict(xTrain, 32, 10)
+	if err != nil {
+		log.Fatal(err)
+	}
+	sum := 0.0
+	for _, p := range probs.Rows()[0] {
+		sum += float64(p)
+	}
+	fmt.Println(probs.Shape, fmt.Sprintf("%.4f", sum))
+	// Output:
+	// [64 10] 1.0000
+}

@@ -110,31 +110,42 @@ func (l LayerSpec) Adapt(x Array) (LayerSpec, error) {
 	if x.Len() == 0 || len(shape) == 0 {
 		return l, errorf("Adapt: x has shape %v; it needs at least one sample with a feature axis", x.Shape)
 	}
-	l.Mean, l.Variance = featureMoments(x.Float32(), shape[len(shape)-1])
+	l.Mean, l.Variance = arrayMoments(x, shape[len(shape)-1])
 	return l, nil
 }
 
-// featureMoments returns the mean and biased variance of every feature of data (the last axis,
-// features values per row), accumulated in float64 in two passes.
-func featureMoments(data []float32, features int) (mean, variance []float32) {
-	sum := make([]float64, features)
-	for i, v := range data {
-		sum[i%features] += float64(v)
+// arrayMoments returns the mean and biased variance of every feature (the last axis) of x,
+// accumulated in float64 in two passes over chunks of rows (a pixel Array is never converted whole).
+func arrayMoments(x Array, features int) (mean, variance []float32) {
+	const chunkRows = 1024
+	buf := make([]float32, min(x.Len(), chunkRows)*x.SampleSize())
+	pass := func(fn func(v float32, j int)) {
+		for start := 0; start < x.Len(); start += chunkRows {
+			n := min(chunkRows, x.Len()-start)
+			x.copyRows(buf, start, n)
+			for i, v := range buf[:n*x.SampleSize()] {
+				fn(v, i%features)
+			}
+		}
 	}
-	n := float64(len(data) / features)
+	sum := make([]float64, features)
+	pass(func(v float32, j int) { sum[j] += float64(v) })
+	count := float64(x.Len() * x.SampleSize() / features)
 	for j := range sum {
-		sum[j] /= n
+		sum[j] /= count
 	}
 	sq := make([]float64, features)
-	for i, v := range data {
-		d := float64(v) - sum[i%features]
-		sq[i%features] += d * d
-	}
+	pass(func(v float32, j int) { d := float64(v) - sum[j]; sq[j] += d * d })
 	mean, variance = make([]float32, features), make([]float32, features)
 	for j := range sum {
-		mean[j], variance[j] = float32(sum[j]), float32(sq[j]/n)
+		mean[j], variance[j] = float32(sum[j]), float32(sq[j]/count)
 	}
 	return mean, variance
+}
+
+// featureMoments is arrayMoments of flat rows of features values.
+func featureMoments(data []float32, features int) (mean, variance []float32) {
+	return arrayMoments(NewArray(data, -1, features), features)
 }
 
 // ActivationLayer applies an activation function, like keras.layers.Activation(a).

@@ -438,3 +438,30 @@ func TestAlphaDropoutAffine(t *testing.T) {
 		t.Errorf("mean %v variance %v", mean, variance)
 	}
 }
+
+// Adapt on 8-bit pixels gives the statistics of pixel/255, chunk after chunk.
+func TestNormalizationAdaptPixels(t *testing.T) {
+	pixels := make([]uint8, 2500*2*2*3)
+	for i := range pixels {
+		pixels[i] = uint8(i*7 + i/3)
+	}
+	a, err := Normalization().Adapt(NewPixelArray(pixels, -1, 2, 2, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := range 3 {
+		var sum, sq, n float64
+		for i := c; i < len(pixels); i += 3 {
+			sum += float64(float32(pixels[i]) / 255)
+			n++
+		}
+		mean := sum / n
+		for i := c; i < len(pixels); i += 3 {
+			d := float64(float32(pixels[i])/255) - mean
+			sq += d * d
+		}
+		if a.Mean[c] != float32(mean) || a.Variance[c] != float32(sq/n) {
+			t.Errorf("channel %d: Adapt on pixels gives %g, %g; pixel/255 has mean %g, variance %g", c, a.Mean[c], a.Variance[c], mean, sq/n)
+		}
+	}
+}
