@@ -95,6 +95,16 @@ func (h History) LRReductions() []int {
 	return out
 }
 
+// stepReductions are the LRReductions worth a line on the curves: none when the rate falls at
+// more than half of the epochs (a schedule that decays all along, not a few reductions).
+func (h History) stepReductions() []int {
+	r := h.LRReductions()
+	if 2*len(r) > h.Epochs() {
+		return nil
+	}
+	return r
+}
+
 // String renders the history as a table of epochs, like Keras's per-epoch log.
 func (h History) String() string {
 	var b strings.Builder
@@ -166,7 +176,7 @@ func TrainingCurves(h History) *Chart {
 			lo, hi, _ := paddedRange(0.06, train, val)
 			p.Y.Min, p.Y.Max = lo, hi
 			p.Y.Tick.Marker = niceTicks{N: 5}
-			for _, e := range h.LRReductions() {
+			for _, e := range h.stepReductions() {
 				p.Add(vline{X: float64(e), Style: lrStyle})
 				addLegend("learning rate reduced", vlineThumb{lrStyle})
 			}

@@ -75,3 +75,32 @@ func TestLearningRateFinder(t *testing.T) {
 		}
 	}
 }
+
+// The training curves mark a few learning-rate reductions (ReduceLROnPlateau, a piecewise
+// constant schedule) with dashed lines, but not a rate that decays at every epoch (a schedule).
+func TestTrainingCurvesWithASchedule(t *testing.T) {
+	loss := []float64{2, 1.5, 1.2, 1, 0.9, 0.85, 0.8, 0.78, 0.77, 0.76}
+	grey := func(lr []float64) int {
+		img, err := TrainingCurves(History{Loss: loss, LearningRate: lr}).Image()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return countNear(img, markGray, 2)
+	}
+	constant, decaying, steps := make([]float64, 10), make([]float64, 10), make([]float64, 10)
+	for i := range 10 {
+		constant[i] = 0.01
+		decaying[i] = 0.01 * math.Pow(0.9, float64(i))
+		steps[i] = 0.01
+		if i >= 5 {
+			steps[i] = 0.001
+		}
+	}
+	base := grey(constant)
+	if n := grey(decaying); n != base {
+		t.Errorf("a rate decaying at every epoch draws %d grey pixels, a constant one %d: want no reduction lines", n, base)
+	}
+	if n := grey(steps); n <= base+20 {
+		t.Errorf("one reduction draws %d grey pixels, a constant rate %d: want its line", n, base)
+	}
+}
