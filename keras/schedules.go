@@ -9,7 +9,9 @@ import (
 // LearningRateSchedule is a learning rate that follows the optimizer's step count, like
 // keras.optimizers.schedules: [ExponentialDecay], [PiecewiseConstantDecay] or [CosineDecay], given
 // to an optimizer with [Optimizer.WithSchedule]. Fit sets the rate of every step to the schedule's
-// value at the steps taken so far (Keras's optimizer.iterations), as Keras does.
+// value at the steps taken so far (Keras's optimizer.iterations), as Keras does. The set is
+// closed, so that a schedule is saved and keyed as data; a schedule of your own is a callback that
+// sets the rate in OnBatchBegin (see OneCycleScheduler).
 type LearningRateSchedule interface {
 	// At is the learning rate after step steps, computed in float32 as Keras does.
 	At(step int64) float64
@@ -53,7 +55,8 @@ func (ExponentialDecay) className() string { return "ExponentialDecay" }
 
 // PiecewiseConstantDecay is keras.optimizers.schedules.PiecewiseConstantDecay: Values[0] while
 // step <= Boundaries[0], Values[i] while Boundaries[i-1] < step <= Boundaries[i], and the last
-// value after the last boundary. Boundaries increase strictly; Values has one more entry.
+// value after the last boundary. Boundaries increase strictly; Values has one more entry. Its
+// slices make an Optimizer that holds it incomparable with == (use reflect.DeepEqual).
 type PiecewiseConstantDecay struct {
 	Boundaries []int     `json:"boundaries"`
 	Values     []float64 `json:"values"`
@@ -149,7 +152,8 @@ func (s CosineDecay) check() error {
 func (CosineDecay) className() string { return "CosineDecay" }
 
 // WithSchedule returns the optimizer with its learning rate given by schedule, like passing
-// learning_rate=schedule to a Keras optimizer; its LearningRate becomes the schedule's first value.
+// learning_rate=schedule to a Keras optimizer; Compile sets its LearningRate to the schedule's
+// first value (the constructor's argument is not used).
 //
 //	keras.SGD(0).WithSchedule(keras.ExponentialDecay{InitialLearningRate: 0.01, DecaySteps: 1000, DecayRate: 0.9})
 func (o Optimizer) WithSchedule(schedule LearningRateSchedule) Optimizer {
