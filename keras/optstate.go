@@ -16,8 +16,9 @@ import (
 type OptimizerState struct {
 	Iterations int64   `json:"iterations"`
 	UProduct   float32 `json:"u_product,omitempty"` // Nadam only
-	// Slots holds, for every Dense layer and slot name, the slot's values for the layer's kernel
-	// and bias, named "LAYER/SLOT" (e.g. "dense/momentum"), in layer order then slot order.
+	// Slots holds, for every layer with weights and slot name, the slot's values for the layer's
+	// kernel and bias (BatchNormalization: its gamma and beta), named "LAYER/SLOT" (e.g.
+	// "dense/momentum"), in layer order then slot order.
 	Slots []LayerWeights `json:"-"`
 }
 
@@ -94,7 +95,7 @@ func (m *Model) SetOptimizerState(s *OptimizerState) error {
 	names := slotNames(m.compiled.cfg.Optimizer)
 	if len(s.Slots) != 0 {
 		if len(s.Slots) != len(names)*len(m.weights) {
-			return errorf("SetOptimizerState: %d slots, the %s optimizer of %d Dense layers has %d",
+			return errorf("SetOptimizerState: %d slots, the %s optimizer of %d layers with weights has %d",
 				len(s.Slots), m.compiled.cfg.Optimizer.Name, len(m.weights), len(names)*len(m.weights))
 		}
 		for layer, lv := range m.weights {
