@@ -386,3 +386,52 @@ func TestLateWriter(t *testing.T) {
 		t.Errorf("long work printed %q", got)
 	}
 }
+
+// MCPredict averages predictions with dropout on (different from the plain ones on a model with
+// dropout), and zero samples stops the cell naming the argument; FindLearningRate returns growing
+// rates with a loss each and leaves the model's weights as they were.
+func TestMCPredictAndLearningRateFinder(t *testing.T) {
+	e := tinyExperiment(t, keras.LossSparseCategoricalCrossentropy)
+	// tanh: no unit dies in training (a dead ReLU layer would give dropout nothing to drop).
+	e.Model.Layers = []keras.LayerSpec{keras.Flatten(), keras.Dense(16, keras.Tanh), keras.Dropout(0.5), keras.Dense(10, keras.Softmax)}
+	r, err := fitExperiment(e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, test, err := experimentData(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, mc := r.Predict(test), r.MCPredict(test, 5)
+	if len(mc.Probs) != test.Len() || slices.Equal(mc.Probs[0], plain.Probs[0]) {
+		t.Errorf("MC predictions: %d rows, first %v (plain %v): want %d rows that differ from the plain ones", len(mc.Probs), mc.Probs[0], plain.Probs[0], test.Len())
+	}
+	var sum float64
+	for _, p := range mc.Probs[0] {
+		sum += float64(p)
+	}
+	if math.Abs(sum-1) > 1e-4 {
+		t.Errorf("MC probabilities of the first image sum to %v", sum)
+	}
+	saved := stop
+	defer func() { stop = saved }()
+	stop = func(err error) { panic(err) }
+	func() {
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "samples") {
+				t.Errorf("MCPredict with 0 samples stopped with %v, want an error naming samples", r)
+			}
+		}()
+		r.MCPredict(test, 0)
+	}()
+
+	before, _ := r.Model.Weights()
+	rates, losses := FindLearningRate(r.Model, r.TrainImages, keras.LRFinderConfig{MinRate: 1e-4, MaxRate: 1, BatchSize: 20})
+	if len(rates) == 0 || len(rates) != len(losses) || !slices.IsSorted(rates) || math.Abs(rates[0]/1e-4-1) > 1e-6 {
+		t.Errorf("FindLearningRate: %d rates (%v), %d losses", len(rates), rates, len(losses))
+	}
+	after, _ := r.Model.Weights()
+	if !slices.Equal(before[0].Kernel, after[0].Kernel) {
+		t.Error("FindLearningRate changed the model's weights")
+	}
+}

@@ -99,3 +99,14 @@ func (p *Predictions) grid(correct bool, n int) *plots.Chart {
 	title := map[bool]string{true: "Correct predictions", false: "Incorrect predictions"}[correct]
 	return plots.PredictionGrid(images, labels, probs, cifar.ClassNames[:]).WithTitle(title)
 }
+
+// MCPredict returns Monte Carlo Dropout's predictions of the trained model on the test images:
+// the mean class probabilities of samples predictions with dropout (and alpha dropout) active,
+// like np.stack([model(x_test, training=True) for _ in range(samples)]).mean(axis=0) in Géron's
+// book (see keras.Model.MCPredict). They are computed each time, not saved: every sample is one
+// pass over the images.
+func (r *TrainedModel) MCPredict(test *cifar.Split, samples int) *Predictions {
+	probs, err := r.Model.MCPredict(Images(test), evalBatchSize, samples)
+	Check(err)
+	return newPredictions(probs.Rows(), test)
+}

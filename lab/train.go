@@ -58,6 +58,9 @@ func Trained(model *keras.Model, train *cifar.Split, cfg keras.FitConfig) *Train
 	return Must(fit(model, train, cfg, true))
 }
 
+// errNotCompiled is the error of Fit and FindLearningRate on a model that was not compiled.
+var errNotCompiled = errors.New("lab: the model is not compiled; call model.Compile first")
+
 // ErrNotTrained is wrapped by the error that stops Trained when the run it asks for has not been
 // trained.
 var ErrNotTrained = runs.ErrNotTrained
@@ -87,7 +90,7 @@ func fit(model *keras.Model, train *cifar.Split, cfg keras.FitConfig, loadOnly b
 	}
 	compiled, ok := model.CompileConfig()
 	if !ok {
-		return nil, errors.New("lab: the model is not compiled; call model.Compile before Fit")
+		return nil, errNotCompiled
 	}
 	// The live chart only watches: an observer, which is not part of the run's key.
 	live := NewLiveCurves(cfg.Verbose > 0 && !loadOnly)
