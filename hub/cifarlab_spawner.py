@@ -5,7 +5,11 @@ student, started by the hub as root) plus
   student's ~/cifarlab-labs lacks is copied there (owned by the student); a notebook the student
   already has is never overwritten, so a teacher's update reaches only those who do not have it
   (they can delete or rename theirs to get the new one);
-- privacy: the student's home is made mode 700;
+- privacy: the student's home is made mode 700, and the student gets a temporary folder of their
+  own, /tmp/cifarlab-tmp-UID (TMPDIR of their server, terminals and kernels, so GoNB's modules
+  and anything else that uses os.TempDir): made by root, 0700 and the student's; one already there
+  that is not a real folder of that student (a classmate's, a symlink) is moved aside, never
+  followed;
 - fairness without containers: the server (and every kernel and cell program it starts later,
   which inherit it) goes into a cgroup of its own, cifarlab-hub/USER, with the same CPU weight for
   every student (cgroup v1 cpu.shares or v2 cpu.weight), so a student running many processes gets
@@ -15,8 +19,11 @@ student, started by the hub as root) plus
 import asyncio
 import os
 import pwd
+import secrets
 import shutil
 import signal
+import stat
+import time
 
 from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Unicode, Integer
@@ -39,6 +46,10 @@ class CifarlabSpawner(LocalProcessSpawner):
     mem_limit_bytes = Integer(int(os.environ.get("CIFARLAB_HUB_MEM_LIMIT", "0") or 0), config=True,
                               help="Per-student memory limit in bytes (0: none)")
 
+    tmp_root = Unicode("/tmp", config=True,
+                       help="Where each student's private temporary folder cifarlab-tmp-UID is made")
+    tmp_path = ""
+
     def copy_labs(self):
         pw = pwd.getpwnam(self.user.name)
         os.chmod(pw.pw_dir, 0o700)
@@ -58,6 +69,63 @@ class CifarlabSpawner(LocalProcessSpawner):
             os.chmod(tmp, 0o644)
             os.rename(tmp, target)
         return dst
+
+    def private_tmp(self):
+        """Makes sure TMP_ROOT/cifarlab-tmp-UID is a real folder (lstat: a symlink is not followed)
+        owned by the student with mode 0700, and returns its path. Anything else under that name
+        (a classmate's folder or file, a symlink) is renamed to NAME.refused-TIME-RANDOM, and a
+        new folder is made by root (so no one else can swap it in the sticky /tmp) before it is
+        given to the student through its descriptor."""
+        pw = pwd.getpwnam(self.user.name)
+        path = os.path.join(self.tmp_root, "cifarlab-tmp-%d" % pw.pw_uid)
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+        for _ in range(5):
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                st = None
+            if st is not None:
+                if stat.S_ISDIR(st.st_mode) and st.st_uid == pw.pw_uid:
+                    try:
+                        fd = os.open(path, flags)
+                    except OSError:
+                        continue  # swapped since the lstat: look again
+                    try:
+                        now = os.fstat(fd)
+                        if (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino):
+                            if stat.S_IMODE(now.st_mode) != 0o700:
+                                os.fchmod(fd, 0o700)
+                            return path
+                    finally:
+                        os.close(fd)
+                    continue
+                aside = "%s.refused-%d-%s" % (path, int(time.time()), secrets.token_hex(4))
+                try:
+                    os.rename(path, aside)
+                except FileNotFoundError:
+                    continue
+                self.log.warning("cifarlab: %s was not %s's own folder (%s, owner uid %d): moved to %s",
+                                 path, self.user.name, "symlink" if stat.S_ISLNK(st.st_mode) else
+                                 "folder" if stat.S_ISDIR(st.st_mode) else "file", st.st_uid, aside)
+                continue
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:
+                continue  # planted since the lstat: look again
+            fd = os.open(path, flags)
+            try:
+                os.fchown(fd, pw.pw_uid, pw.pw_gid)
+                os.fchmod(fd, 0o700)
+            finally:
+                os.close(fd)
+            return path
+        raise RuntimeError("cifarlab: could not make a private temporary folder %s for %s" % (path, self.user.name))
+
+    def get_env(self):
+        env = super().get_env()
+        if self.tmp_path:
+            env["TMPDIR"] = self.tmp_path
+        return env
 
     def join_cgroup(self, pid):
         for d in cgroup_dirs(self.user.name):
@@ -111,6 +179,7 @@ class CifarlabSpawner(LocalProcessSpawner):
     async def start(self):
         self.notebook_dir = "~/" + self.labs_dir
         self.copy_labs()
+        self.tmp_path = self.private_tmp()
         self.default_url = "/lab"
         ip_port = await super().start()
         self.join_cgroup(self.pid)

@@ -140,7 +140,7 @@ cat >"$K/gonb-kernel.sh" <<EOF
 # Written by hub/setup.sh: the Go (gonb) kernel of the class hub. Shared, read-only: the module
 # cache (GOPROXY=off: nothing is downloaded), the toolchain (GOTOOLCHAIN=local), the tools, the
 # plugin, CIFAR-10, the cifarlab module. Private: GOCACHE (~/.cache/go-build), the runs and the
-# flat cache (~/.cache/cifarlab), GoNB's temporary modules (/tmp, mode 700).
+# flat cache (~/.cache/cifarlab), GoNB's temporary modules (TMPDIR: the student's /tmp/cifarlab-tmp-UID, mode 700).
 # Fairness: the spawner puts each student's server and kernels in a CPU cgroup of their own (equal
 # shares); GOMAXPROCS is limited to CIFARLAB_HUB_THREADS when the spawner sets it.
 PATH='$K/bin':'$PREFIX/gonb-tools/bin':'$GOROOT_BIN':"\$PATH"

@@ -6,8 +6,11 @@
 #   phase 1: one student alone: login, exercise2.ipynb Run All (quick mode), PDF export;
 #   phase 2: the three students at the same time (the first one's runs removed before), plus:
 #            student A gets 403/404 for B's server and cannot read B's files from a terminal or a
-#            cell, cannot write the shared tree; the teacher opens the admin page;
-# then checks each student's runs and PDF are in their own home, records wall time and the peak
+#            cell, cannot write the shared tree; the teacher opens the admin page; before it, C
+#            plants a folder and B a symlink under the names of the other's private temporary
+#            folder (/tmp/cifarlab-tmp-UID), which the spawner must move aside, not follow;
+# then checks each student's runs and PDF are in their own home, their TMPDIR (each kernel prints
+# it: a 0700 folder of theirs that no classmate can list), records wall time and the peak
 # memory (each student's memory cgroup, the hub's cgroup parent for all of them), stops the hub
 # (SIGTERM) and checks that the hub, the proxy and every student's process ended.
 # Prints "N passed, N failed". Writes out/hub/ (screenshots, PDFs, logs, timings.json).
@@ -36,7 +39,7 @@ if [ -f /sys/fs/cgroup/cgroup.controllers ]; then cgroups=/sys/fs/cgroup/cifarla
 else cgroups="/sys/fs/cgroup/cpu/cifarlab-hub/USER and /sys/fs/cgroup/memory/cifarlab-hub/USER"; fi
 if [ "${1:-}" = --skip-setup ]; then install=""
 else install="hub/setup.sh's install (Debian packages, $PREFIX, ${CIFARLAB_HUB_STATE:-/var/lib/cifarlab-hub}, /etc/profile.d/cifarlab-hub.sh, the groups ${CIFARLAB_HUB_STUDENTS:-cifarlab-students} and ${CIFARLAB_HUB_TEACHERS:-cifarlab-teachers}; kept), "; fi
-say "as root, this creates: ${install}the Unix users chsa$$ chsb$$ chsc$$ chta$$ with homes in /home and their groups chs$$ cht$$ (removed at the end), cgroups $cgroups for each student (the cifarlab-hub parent kept), /tmp/cifarlab-hub-test.*, hub/node_modules and out/hub; CIFARLAB_SKIP_HUB=1 skips this test"
+say "as root, this creates: ${install}the Unix users chsa$$ chsb$$ chsc$$ chta$$ with homes in /home and their groups chs$$ cht$$ (removed at the end, with all they own in /tmp: their private temporary folders /tmp/cifarlab-tmp-UID and what the test plants there), cgroups $cgroups for each student (the cifarlab-hub parent kept), /tmp/cifarlab-hub-test.*, hub/node_modules and out/hub; CIFARLAB_SKIP_HUB=1 skips this test"
 [ "${1:-}" = --skip-setup ] || "$HERE/setup.sh"
 VENV=$PREFIX/hub
 
@@ -169,7 +172,7 @@ check_home() { # user
     if [ "$owner" = "$u" ]; then ok "$u: ~/cifarlab-labs/exercise2.pdf (theirs, with the test accuracy)"; else bad "$u: the PDF belongs to $owner"; fi
   else bad "$u: no ~/cifarlab-labs/exercise2.pdf with the test accuracy"; fi
   local runs
-  runs=$(find "$h/.cache/cifarlab/runs-quick" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
+  runs=$(find "$h/.cache/cifarlab/runs-quick" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l || true)
   if [ "$runs" -ge 1 ] && [ -z "$(find "$h/.cache/cifarlab" ! -user "$u" 2>/dev/null | head -1)" ]; then ok "$u: $runs run(s) in ~/.cache/cifarlab/runs-quick, all theirs"
   else bad "$u: no runs of their own in ~/.cache/cifarlab/runs-quick"; fi
   if [ "$(stat -c %a "$h")" = 700 ]; then ok "$u: home mode 700"; else bad "$u: home mode $(stat -c %a "$h")"; fi
@@ -177,10 +180,30 @@ check_home() { # user
 
 # Phase 1: one student alone.
 run_phase one 0 "$A"
+# Before B's and C's first start, classmates plant what the spawner must refuse under the names
+# of their private temporary folders: C a folder open to all (with a file in it) for B, B a
+# symlink to a folder of B's for C.
+UB=$(id -u "$B") UC=$(id -u "$C") TRAP=/tmp/cifarlab-hub-test-trap.$tag
+runuser -u "$C" -- sh -c "mkdir -m 777 /tmp/cifarlab-tmp-$UB && echo planted >/tmp/cifarlab-tmp-$UB/planted && chmod 666 /tmp/cifarlab-tmp-$UB/planted"
+runuser -u "$B" -- sh -c "mkdir -m 777 $TRAP && ln -s $TRAP /tmp/cifarlab-tmp-$UC"
 # Phase 2: three at once; A's runs go, so that A trains again.
 rm -rf "/home/$A/.cache/cifarlab/runs-quick"
 run_phase three 1 "$A" "$B" "$C"
 for u in $A $B $C; do check_home "$u"; done
+check_tmp() { # user planter
+  local u=$1 d=/tmp/cifarlab-tmp-$(id -u "$1") aside
+  if [ -d "$d" ] && [ ! -L "$d" ] && [ "$(stat -c '%a %U' "$d")" = "700 $u" ]; then ok "$u: $d is a real folder, mode 700, theirs"
+  else bad "$u: $d is not a real folder of theirs with mode 700: $(ls -ld "$d" 2>&1)"; fi
+  [ -n "${2:-}" ] || return 0
+  aside=$(ls -d "$d".refused-* 2>/dev/null | head -1)
+  if [ -n "$aside" ] && [ "$(stat -c %U "$aside")" = "$2" ]; then ok "$u: what $2 planted as $d was moved aside ($(stat -c %F "$aside"), $2's): $aside"
+  else bad "$u: what $2 planted as $d was not moved aside: $(ls -ld "$d"* 2>&1 | tr '\n' ';')"; fi
+}
+check_tmp "$A"; check_tmp "$B" "$C"; check_tmp "$C" "$B"
+if [ "$(stat -c '%a %U' "$TRAP")" = "777 $B" ] && [ -z "$(ls -A "$TRAP")" ] && [ "$(cat /tmp/cifarlab-tmp-$UB.refused-*/planted)" = planted ]; then
+  ok "the symlink was not followed ($TRAP still $B's, 777, empty) and the planted folder kept its file"
+else bad "the planted symlink's target or folder changed: $(ls -ld "$TRAP"; ls -A "$TRAP")"; fi
+if runuser -u "$B" -- ls "/tmp/cifarlab-tmp-$UC" >/dev/null 2>&1; then bad "$B can list $C's temporary folder"; else ok "$B cannot list $C's temporary folder (runuser)"; fi
 # A later start (a teacher's update of the originals) copies only what the student lacks: A's
 # saved exercise2.ipynb stays as A left it, a deleted compare.ipynb comes back.
 before=$(sha256sum "/home/$A/cifarlab-labs/exercise2.ipynb" | cut -d' ' -f1)
