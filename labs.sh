@@ -48,7 +48,7 @@ fi
 case "${1:-}" in
   pdf)
     shift
-    if [ $# -eq 0 ]; then set -- notebooks/lab3.ipynb notebooks/exercise2.ipynb notebooks/compare.ipynb; fi
+    if [ $# -eq 0 ]; then set -- notebooks/lab3.ipynb notebooks/exercise2.ipynb notebooks/exercise2-continued.ipynb notebooks/compare.ipynb; fi
     exec go run ./nbrun -pdf "$@" ;;
   "")
     args=()
