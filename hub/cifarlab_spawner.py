@@ -13,8 +13,10 @@ student, started by the hub as root) plus
 - fairness without containers: the server (and every kernel and cell program it starts later,
   which inherit it) goes into a cgroup of its own, cifarlab-hub/USER, with the same CPU weight for
   every student (cgroup v1 cpu.shares or v2 cpu.weight), so a student running many processes gets
-  no more CPU than one running a single one; optionally a memory limit (CIFARLAB_HUB_MEM_LIMIT,
-  bytes). The cgroup's peak memory is what hub/test.sh reports.
+  no more CPU than one running a single one; a memory limit (CIFARLAB_HUB_MEM_LIMIT, 3G unless
+  set; 0 for none) and a limit on processes and threads (CIFARLAB_HUB_PIDS_LIMIT, 1024 unless set;
+  0 for none), so that one student's runaway cell stops only that student's cell (the kernel's
+  cellguard says so in the cell). The cgroup's peak memory is what hub/test.sh reports.
 """
 import asyncio
 import os
@@ -32,10 +34,29 @@ CG1 = "/sys/fs/cgroup"
 
 
 def cgroup_dirs(user):
-    """The cgroup folders for USER: v1 (cpu, memory) or v2 (unified)."""
+    """The cgroup folders for USER: v1 (cpu, memory, pids) or v2 (unified)."""
     if os.path.exists(os.path.join(CG1, "cgroup.controllers")):  # v2
         return [os.path.join(CG1, "cifarlab-hub", user)]
-    return [os.path.join(CG1, c, "cifarlab-hub", user) for c in ("cpu", "memory")]
+    return [os.path.join(CG1, c, "cifarlab-hub", user) for c in ("cpu", "memory", "pids")]
+
+
+def parse_size(text):
+    """Bytes from "3221225472", "3G", "3072M", "512k" (powers of 1024); 0, "" or "off": no limit."""
+    t = (text or "").strip().lower().removesuffix("ib").removesuffix("b")
+    if t in ("", "0", "off", "none"):
+        return 0
+    mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}.get(t[-1], 1)
+    if mult != 1:
+        t = t[:-1]
+    try:
+        return int(float(t) * mult)
+    except ValueError:
+        raise ValueError("CIFARLAB_HUB_MEM_LIMIT=%r: want bytes or a size such as 3G or 2560M (0: no limit)" % text)
+
+
+def write(path, value):
+    with open(path, "w") as f:
+        f.write(str(value))
 
 
 class CifarlabSpawner(LocalProcessSpawner):
@@ -43,8 +64,10 @@ class CifarlabSpawner(LocalProcessSpawner):
                           help="The original lab notebooks")
     labs_dir = Unicode("cifarlab-labs", config=True,
                        help="The student's folder of notebooks, relative to their home")
-    mem_limit_bytes = Integer(int(os.environ.get("CIFARLAB_HUB_MEM_LIMIT", "0") or 0), config=True,
-                              help="Per-student memory limit in bytes (0: none)")
+    mem_limit_bytes = Integer(parse_size(os.environ.get("CIFARLAB_HUB_MEM_LIMIT", "3G")), config=True,
+                              help="Per-student memory limit in bytes, page cache included (0: none)")
+    pids_limit = Integer(int(os.environ.get("CIFARLAB_HUB_PIDS_LIMIT", "1024") or 0), config=True,
+                         help="Per-student limit on processes and threads together (0: none)")
 
     tmp_root = Unicode("/tmp", config=True,
                        help="Where each student's private temporary folder cifarlab-tmp-UID is made")
@@ -128,23 +151,39 @@ class CifarlabSpawner(LocalProcessSpawner):
         return env
 
     def join_cgroup(self, pid):
+        """Puts PID (the server) into the student's cgroups, each made with its limits first: the CPU
+        weight, the memory limit (v1: memsw too, so swap is no way round it) and the process limit.
+        A limit that is off is written as such, so a lower limit of an earlier start does not stay."""
+        mem = self.mem_limit_bytes or None
         for d in cgroup_dirs(self.user.name):
             try:
                 os.makedirs(d, exist_ok=True)
                 if "/cpu/" in d:
-                    open(os.path.join(d, "cpu.shares"), "w").write("1024")
+                    write(os.path.join(d, "cpu.shares"), 1024)
                 elif "/memory/" in d:
-                    if self.mem_limit_bytes:
-                        open(os.path.join(d, "memory.limit_in_bytes"), "w").write(str(self.mem_limit_bytes))
+                    v = mem or -1
+                    # memsw must stay >= the limit: written before and after it.
+                    for f in ("memory.memsw.limit_in_bytes", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes"):
+                        try:
+                            write(os.path.join(d, f), v)
+                        except OSError:
+                            if f == "memory.limit_in_bytes":
+                                raise
+                elif "/pids/" in d:
+                    write(os.path.join(d, "pids.max"), self.pids_limit or "max")
                 else:  # v2
                     parent = os.path.dirname(d)
                     try:
-                        open(os.path.join(parent, "cgroup.subtree_control"), "w").write("+cpu +memory")
+                        write(os.path.join(parent, "cgroup.subtree_control"), "+cpu +memory +pids")
                     except OSError:
                         pass
-                    if self.mem_limit_bytes:
-                        open(os.path.join(d, "memory.max"), "w").write(str(self.mem_limit_bytes))
-                open(os.path.join(d, "cgroup.procs"), "w").write(str(pid))
+                    write(os.path.join(d, "memory.max"), mem or "max")
+                    try:
+                        write(os.path.join(d, "memory.swap.max"), 0 if mem else "max")
+                    except OSError:
+                        pass  # no swap accounting
+                    write(os.path.join(d, "pids.max"), self.pids_limit or "max")
+                write(os.path.join(d, "cgroup.procs"), pid)
             except OSError as e:
                 self.log.warning("cifarlab: no cgroup %s for %s: %s", d, self.user.name, e)
 

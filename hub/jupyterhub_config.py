@@ -7,7 +7,10 @@
 #                                              (cifarlab-students, cifarlab-teachers)
 #   CIFARLAB_HUB_THREADS                      GOMAXPROCS of each kernel (unset: all cores; the
 #                                              cgroup weights share the CPU fairly anyway)
-#   CIFARLAB_HUB_MEM_LIMIT                    per-student memory limit in bytes (0: none)
+#   CIFARLAB_HUB_MEM_LIMIT                    per-student memory limit, bytes or 3G/2560M (3G; 0: none)
+#   CIFARLAB_HUB_PIDS_LIMIT                   per-student processes and threads (1024; 0: none)
+#   CIFARLAB_HUB_IDLE_TIMEOUT                 seconds without activity before a student's server is
+#                                              stopped by jupyterhub-idle-culler (3600; 0: never)
 #   CIFARLAB_HUB_STATE                        the hub's database and cookie secret
 #   CIFARLAB_QUICK                            passed to every student's kernels (tests)
 import os
@@ -49,6 +52,23 @@ spawn_env = {"PATH": os.path.join(VENV, "bin") + ":/usr/local/bin:/usr/bin:/bin"
 for k in ("CIFARLAB_QUICK", "CIFARLAB_HUB_THREADS", "CHROMIUM"):
     if env(k):
         spawn_env[k] = env(k)
+# Idle servers stop (their memory goes back): jupyterhub-idle-culler as a service of the hub, with
+# only the scopes it needs. A server is idle when neither the student's browser nor any of their
+# kernels did anything; activity is reported to the hub at least every quarter of the timeout.
+idle = int(env("CIFARLAB_HUB_IDLE_TIMEOUT", "3600") or 0)
+if idle > 0:
+    every = max(10, min(300, idle // 4))
+    c.JupyterHub.services = [{
+        "name": "idle-culler",
+        "command": [sys.executable, "-m", "jupyterhub_idle_culler", "--timeout=%d" % idle, "--cull-every=%d" % every],
+    }]
+    c.JupyterHub.load_roles = [{
+        "name": "idle-culler",
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        "services": ["idle-culler"],
+    }]
+    c.JupyterHub.last_activity_interval = every
+    spawn_env["JUPYTERHUB_ACTIVITY_INTERVAL"] = str(every)
 c.Spawner.environment = spawn_env
 # Servers stop with the hub.
 c.JupyterHub.shutdown_on_logout = False

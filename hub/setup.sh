@@ -12,7 +12,8 @@
 #   gonb-tools/   gonb, gopls, goimports (kernel-setup/tools)
 #   pjrt/         XLA's PJRT CPU plugin with its manifest and check stamp
 #   cifar10/      CIFAR-10 (copied once from $CIFAR10_DIR or ../shared/cifar10 of this clone)
-#   kernel/       the kernel's wrapper and go shim
+#   kernel/       the kernel's wrapper, go shim and cellguard (hub/cellguard: says in the cell when
+#                 the student's memory or process limit stopped it)
 # The hub's state (sqlite, cookie secret) goes to /var/lib/cifarlab-hub (root only).
 # Usage: sudo hub/setup.sh
 set -euo pipefail
@@ -125,13 +126,33 @@ fi
 
 # 8. The kernel: wrapper, go shim, kernel spec in the hub's venv (every student's JupyterLab).
 K=$PREFIX/kernel
-mkdir -p "$K/bin"
+mkdir -p "$K/bin" "$K/libexec"
+# cellguard: runs each compiled cell and says in the cell when the student's memory or process
+# limit (the spawner's cgroup) stopped it.
+(cd "$REPO" && GOFLAGS=-mod=mod CGO_ENABLED=0 "$GO" build -trimpath -o "$K/libexec/cellguard.new" ./hub/cellguard)
+mv "$K/libexec/cellguard.new" "$K/libexec/cellguard"
 cat >"$K/bin/go" <<EOF
 #!/bin/sh
 # Written by hub/setup.sh: the hub kernel's go. Before GoNB's automatic go get in a notebook's
 # module inside the workspace, require cifarlab (the shared copy answers for it).
 if [ "\$1" = get ] && [ -f go.work ] && [ -f go.mod ] && ! grep -q 'github.com/cifarlab/cifarlab v' go.mod; then
   '$GOROOT_BIN/go' mod edit -require=github.com/cifarlab/cifarlab@v0.0.0-00010101000000-000000000000 || exit
+fi
+# GoNB's build of a cell (go build -o ./gonb_ID in its temporary module): the program becomes
+# gonb_ID.cell and gonb_ID a link to cellguard, which runs it and explains a stop by a limit; a
+# build stopped by the memory limit is explained too.
+if [ "\$1" = build ] && [ "\$2" = -o ] && [ "\$(dirname "\$3")" = "\$PWD" ] && [ -x '$K/libexec/cellguard' ]; then
+  case "\$(basename "\$3")" in
+  gonb_*)
+    bin=\$3
+    rm -f "\$bin" "\$bin.cell"
+    CIFARLAB_CELLGUARD_BEFORE=\$('$K/libexec/cellguard' -counters)
+    export CIFARLAB_CELLGUARD_BEFORE
+    '$GOROOT_BIN/go' "\$@"; rc=\$?
+    if [ \$rc = 0 ]; then mv "\$bin" "\$bin.cell" && ln -s '$K/libexec/cellguard' "\$bin"; rc=\$?
+    else '$K/libexec/cellguard' -check \$rc >&2; fi
+    exit \$rc ;;
+  esac
 fi
 exec '$GOROOT_BIN/go' "\$@"
 EOF

@@ -7,7 +7,10 @@
 // and files (from a terminal and from a cell of their kernel), and writes to the shared tree; the
 // teacher (HUB_TEACHER) opens the admin page, which a student may not. Every student's kernel
 // shows its TMPDIR: /tmp/cifarlab-tmp-UID, mode 700, theirs (the first student cannot list the
-// second's).
+// second's). With HUB_CHECK_LIMITS=1 the first student also runs, before Run All, a cell that
+// allocates past the memory limit (while the others train) and, at the end, one that starts
+// processes past the process limit: each must be stopped with cellguard's line in the cell, and
+// the kernel must go on.
 // Prints one JSON line "RESULT {...}" with each student's timings and what was seen.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -20,6 +23,9 @@ const out = process.env.OUT;
 const students = JSON.parse(process.env.HUB_STUDENTS); // [{name, password}]
 const teacher = process.env.HUB_TEACHER ? JSON.parse(process.env.HUB_TEACHER) : null;
 const isolation = process.env.HUB_CHECK_ISOLATION === '1';
+const limits = process.env.HUB_CHECK_LIMITS === '1';
+const MEM_LIMIT_GIB = Number(process.env.HUB_MEM_LIMIT_GIB || 3);
+const PIDS_LIMIT = Number(process.env.HUB_PIDS_LIMIT || 1024);
 const RUN_TIMEOUT = Number(process.env.HUB_RUN_TIMEOUT || 900) * 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const PANEL = '.jp-NotebookPanel:not(.lm-mod-hidden)';
@@ -134,6 +140,24 @@ async function student(u, i) {
   await page.waitForSelector(`${PANEL} .jp-Notebook .jp-CodeCell`);
   await page.waitForSelector(`${PANEL} .jp-Notebook-ExecutionIndicator[data-status="idle"], ${PANEL} .jp-Toolbar-kernelName:has-text("Go")`, { timeout: 120_000 }).catch(() => {});
   await sleep(2000);
+  if (limits && i === 0) {
+    // A runaway cell: allocates (and touches) 1.5 GiB past the memory limit while the others train.
+    // The limit stops it, the cell says so, and this kernel goes on to Run All below.
+    const t = Date.now();
+    const c = await cell(page, prefix, `%%
+var keep [][]byte
+for i := 1; i <= ${Math.ceil((MEM_LIMIT_GIB + 1.5) * 16)}; i++ {
+	b := make([]byte, 64<<20)
+	for j := 0; j < len(b); j += 4096 {
+		b[j] = 1
+	}
+	keep = append(keep, b)
+}
+fmt.Println("NOT STOPPED", len(keep)*64, "MiB")`, 300_000);
+    r.runaway = { s: (Date.now() - t) / 1000, output: c.replace(/\s+/g, ' ').slice(0, 400) };
+    assert.doesNotMatch(c, /NOT STOPPED/, `${u.name}: the runaway cell was not stopped: ${c}`);
+    assert.match(c, /cifarlab: the cell was stopped: your server reached its memory limit of \d/, `${u.name}: the runaway cell's output: ${c}`);
+  }
   await menu(page, 'Edit', 'Clear Outputs of All Cells');
   await sleep(500);
   assert.equal((await codeCells(page)).filter((c) => /^\[\d+\]/.test(c.prompt) || c.text).length, 0, `${u.name}: outputs not cleared`);
@@ -243,6 +267,36 @@ async function student(u, i) {
     assert.match(c, /CELL_WRITE_DATA=[1-9]/, `${u.name}: a cell wrote the shared data: ${c}`);
     assert.match(c, /CELL_LS_OTHER_TMP=[1-9]/, `${u.name}: a cell listed ${other}'s temporary folder ${otherTmp}: ${c}`);
     assert.match(c, new RegExp(`Permission denied`), `${u.name}: the cell's output: ${c}`);
+  }
+  if (limits && i === 0) {
+    // Processes: a cell that starts sleeps until it may not; the limit refuses the rest, the cell
+    // says so, and the kernel still answers.
+    const c = await cell(page, prefix, `%%
+var started []*exec.Cmd
+defer func() {
+	for _, p := range started {
+		p.Process.Kill()
+		p.Wait()
+	}
+}()
+for range ${PIDS_LIMIT + 200} {
+	p := exec.Command("sleep", "60")
+	if err := p.Start(); err != nil {
+		fmt.Println("STARTED", len(started), err)
+		for _, p := range started {
+			p.Process.Kill()
+			p.Wait()
+		}
+		os.Exit(1)
+	}
+	started = append(started, p)
+}
+fmt.Println("NOT STOPPED", len(started))`, 300_000);
+    r.pids = c.replace(/\s+/g, ' ').slice(0, 400);
+    assert.doesNotMatch(c, /NOT STOPPED/, `${u.name}: the process limit did not stop the cell: ${c}`);
+    assert.match(c, new RegExp(`could not start more processes or threads: your server reached its limit of ${PIDS_LIMIT}`), `${u.name}: the process-limit cell's output: ${c}`);
+    const alive = await cell(page, prefix, '!echo "ALIVE=$(id -un)"');
+    assert.match(alive, new RegExp(`ALIVE=${u.name}`), `${u.name}: the kernel after the process limit: ${alive}`);
   }
   await ctx.close();
 }

@@ -12,7 +12,10 @@
 # then checks each student's runs and PDF are in their own home, their TMPDIR (each kernel prints
 # it: a 0700 folder of theirs that no classmate can list), records wall time and the peak
 # memory (each student's memory cgroup, the hub's cgroup parent for all of them), stops the hub
-# (SIGTERM) and checks that the hub, the proxy and every student's process ended.
+# (SIGTERM) and checks that the hub, the proxy and every student's process ended. The limits
+# are the defaults (3 GiB of memory, 1024 processes and threads per student): in phase 2 the
+# first student's runaway cell and fork loop are stopped by them, with a line in the cell, while
+# the others train; the idle culler (timeout 90 s here) stops every server left idle.
 # Prints "N passed, N failed". Writes out/hub/ (screenshots, PDFs, logs, timings.json).
 # Before it creates anything it says in one line what it will create as root (hub/setup.sh's
 # install, the users, groups and cgroups of the test); CIFARLAB_SKIP_HUB=1 skips it, saying so.
@@ -36,7 +39,7 @@ if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null; then
   echo "0 passed, 0 failed, 1 skipped"; exit 0
 fi
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then cgroups=/sys/fs/cgroup/cifarlab-hub/USER
-else cgroups="/sys/fs/cgroup/cpu/cifarlab-hub/USER and /sys/fs/cgroup/memory/cifarlab-hub/USER"; fi
+else cgroups="/sys/fs/cgroup/{cpu,memory,pids}/cifarlab-hub/USER"; fi
 if [ "${1:-}" = --skip-setup ]; then install=""
 else install="hub/setup.sh's install (Debian packages, $PREFIX, ${CIFARLAB_HUB_STATE:-/var/lib/cifarlab-hub}, /etc/profile.d/cifarlab-hub.sh, the groups ${CIFARLAB_HUB_STUDENTS:-cifarlab-students} and ${CIFARLAB_HUB_TEACHERS:-cifarlab-teachers}; kept), "; fi
 say "as root, this creates: ${install}the Unix users chsa$$ chsb$$ chsc$$ chta$$ with homes in /home and their groups chs$$ cht$$ (removed at the end, with all they own in /tmp: their private temporary folders /tmp/cifarlab-tmp-UID and what the test plants there), cgroups $cgroups for each student (the cifarlab-hub parent kept), /tmp/cifarlab-hub-test.*, hub/node_modules and out/hub; CIFARLAB_SKIP_HUB=1 skips this test"
@@ -73,7 +76,7 @@ cleanup() {
       userdel -r "$u" >/dev/null 2>&1 || userdel -f -r "$u" >/dev/null 2>&1
     fi
     rm -rf "/home/$u"
-    for cg in /sys/fs/cgroup/cpu/cifarlab-hub/$u /sys/fs/cgroup/memory/cifarlab-hub/$u /sys/fs/cgroup/cifarlab-hub/$u; do
+    for cg in /sys/fs/cgroup/cpu/cifarlab-hub/$u /sys/fs/cgroup/memory/cifarlab-hub/$u /sys/fs/cgroup/pids/cifarlab-hub/$u /sys/fs/cgroup/cifarlab-hub/$u; do
       [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
     done
   done
@@ -95,7 +98,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 PORT=$(free_port) API_PORT=$(free_port) PROXY_API_PORT=$(free_port)
 export CIFARLAB_HUB_IP=127.0.0.1 CIFARLAB_HUB_PORT=$PORT CIFARLAB_HUB_API_PORT=$API_PORT \
   CIFARLAB_HUB_PROXY_API_PORT=$PROXY_API_PORT CIFARLAB_HUB_STATE=$STATE \
-  CIFARLAB_HUB_STUDENTS=$SG CIFARLAB_HUB_TEACHERS=$TG CIFARLAB_QUICK=1
+  CIFARLAB_HUB_STUDENTS=$SG CIFARLAB_HUB_TEACHERS=$TG CIFARLAB_QUICK=1 CIFARLAB_HUB_IDLE_TIMEOUT=90
+# The memory and process limits are the defaults (3 GiB, 1024): the test must not set them.
+unset CIFARLAB_HUB_MEM_LIMIT CIFARLAB_HUB_PIDS_LIMIT
 URL=http://127.0.0.1:$PORT
 (cd "$STATE" && exec setsid "$VENV/bin/jupyterhub" -f "$VENV/etc/jupyterhub/jupyterhub_config.py") >"$OUT/jupyterhub.log" 2>&1 &
 HUB_PID=$!
@@ -122,6 +127,10 @@ rss_sampler() { # file users...
   local max=0 cur
   while :; do
     ps -o rss=,comm= -u "$(IFS=,; echo "$*")" 2>/dev/null >>"$f.procs"
+    for u in "$@"; do # the peak count of processes and threads in each student's pids cgroup
+      cur=$(cat "/sys/fs/cgroup/pids/cifarlab-hub/$u/pids.current" 2>/dev/null || echo 0)
+      [ "$cur" -gt "$(cat "$f.tasks.$u" 2>/dev/null || echo 0)" ] && echo "$cur" >"$f.tasks.$u"
+    done
     cur=$(for u in "$@"; do ps -u "$u" -o rss= 2>/dev/null; done | awk '{s+=$1} END {print s+0}')
     [ "$cur" -gt "$max" ] && max=$cur && echo "$max" >"$f"
     sleep 1
@@ -137,7 +146,7 @@ run_phase() { # name isolation users...
   SAMPLER=$sampler
   t0=$(date +%s)
   HUB_URL=$URL OUT=$OUT HUB_STUDENTS=$(students_json "$@") HUB_CHECK_ISOLATION=$iso \
-    HUB_TEACHER=$([ "$iso" = 1 ] && echo "{\"name\":\"$T\",\"password\":\"${PW[$T]}\"}") \
+    HUB_TEACHER=$([ "$iso" = 1 ] && echo "{\"name\":\"$T\",\"password\":\"${PW[$T]}\"}") HUB_CHECK_LIMITS=$iso \
     node "$HERE/test.mjs" >"$OUT/test-$name.log" 2>&1 || rc=$?
   local secs=$(( $(date +%s) - t0 ))
   kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
@@ -146,10 +155,11 @@ run_phase() { # name isolation users...
   echo "$res" >"$OUT/result-$name.json"
   if [ "$rc" = 0 ]; then ok "$name: $# student(s) logged in, Run All of exercise2.ipynb (quick) without errors, PDF exported (menu and terminal) in ${secs}s"
   else bad "$name: test.mjs exited $rc:"; { echo "$res" | python3 -c 'import json,sys; [print("      ", f) for f in json.load(sys.stdin)["failures"]]' 2>/dev/null || tail -20 "$OUT/test-$name.log"; }; fi
-  local peaks="" total=0 p u
+  local peaks="" total=0 p u tasks=""
   for u in "$@"; do
     p=$(cat "$CGM/$u/memory.max_usage_in_bytes" 2>/dev/null || echo 0)
     total=$((total + p)); peaks="$peaks $u=$(mib "$p")MiB"
+    tasks="$tasks $u=$(cat "$OUT/rss-$name.tasks.$u" 2>/dev/null || echo 0)"
   done
   echo "$res" | python3 -c '
 import json, sys
@@ -160,6 +170,7 @@ for n, s in r["students"].items():
 if "teacher" in r: print("    teacher:", json.dumps(r["teacher"]))' 2>/dev/null || true
   # The largest RSS seen of each kind of process (any student): the kernel, gopls, the cell programs.
   say "$name: peak RSS by process: $(awk '{n=$2; if (n ~ /^gonb_|^main$|^exec_/) n="cell-program(" n ")"; if ($1>m[n]) m[n]=$1} END {for (k in m) if (m[k] > 20000) printf "%s=%dMiB ", k, m[k]/1024}' "$OUT/rss-$name.procs" 2>/dev/null)"
+  say "$name: peak processes and threads per student (pids cgroup, sampled each second):$tasks"
   say "$name: wall ${secs}s; peak memory per student (cgroup, incl. page cache):$peaks; sum of peaks $(mib $total) MiB; peak RSS of all their processes $(( $(cat "$OUT/rss-$name") / 1024 )) MiB"
   printf '{"phase":"%s","students":%d,"wall_s":%d,"cgroup_peak_sum_mib":%d,"rss_peak_mib":%d,"result":%s}\n' \
     "$name" "$#" "$secs" "$(mib $total)" "$(( $(cat "$OUT/rss-$name") / 1024 ))" "${res:-null}" >>"$OUT/timings.json"
@@ -200,6 +211,20 @@ check_tmp() { # user planter
   else bad "$u: what $2 planted as $d was not moved aside: $(ls -ld "$d"* 2>&1 | tr '\n' ';')"; fi
 }
 check_tmp "$A"; check_tmp "$B" "$C"; check_tmp "$C" "$B"
+# The limits (defaults: 3 GiB, 1024 processes and threads): set on each student's cgroup; A's
+# runaway cell was the only one the memory limit stopped; the hub stayed up.
+for u in $A $B $C; do
+  lim=$(cat "$CGM/$u/memory.limit_in_bytes" 2>/dev/null) pmax=$(cat "/sys/fs/cgroup/pids/cifarlab-hub/$u/pids.max" 2>/dev/null)
+  kills=$(awk '$1 == "oom_kill" {print $2}' "$CGM/$u/memory.oom_control" 2>/dev/null)
+  refused=$(awk '$1 == "max" {print $2}' "/sys/fs/cgroup/pids/cifarlab-hub/$u/pids.events" 2>/dev/null)
+  if [ "$lim" = $((3 << 30)) ] && [ "$pmax" = 1024 ]; then ok "$u: memory limit 3 GiB and 1024 processes and threads (the defaults; oom kills ${kills:-?}, forks refused ${refused:-?})"
+  else bad "$u: memory limit ${lim:-none}, pids.max ${pmax:-none} (want 3 GiB, 1024)"; fi
+  if [ "$u" = "$A" ]; then [ "${kills:-0}" -ge 1 ] && [ "${refused:-0}" -ge 1 ] && ok "$A: the memory limit stopped their runaway cell ($kills oom kill(s)) and the process limit their forks ($refused refused)" \
+    || bad "$A: oom kills ${kills:-?}, forks refused ${refused:-?} (want >= 1 each)"
+  elif [ "${kills:-0}" = 0 ]; then ok "$u: trained while $A's cell ran out of memory, nothing of theirs killed"
+  else bad "$u: $kills of their processes killed by the memory limit"; fi
+done
+if curl -fsS "$URL/hub/health" >/dev/null 2>&1; then ok "the hub is up after the limits were hit"; else bad "the hub is down after the limits were hit"; fi
 if [ "$(stat -c '%a %U' "$TRAP")" = "777 $B" ] && [ -z "$(ls -A "$TRAP")" ] && [ "$(cat /tmp/cifarlab-tmp-$UB.refused-*/planted)" = planted ]; then
   ok "the symlink was not followed ($TRAP still $B's, 777, empty) and the planted folder kept its file"
 else bad "the planted symlink's target or folder changed: $(ls -ld "$TRAP"; ls -A "$TRAP")"; fi
@@ -222,6 +247,18 @@ if runuser -u "$A" -- cat "/home/$B/cifarlab-labs/exercise2.ipynb" >/dev/null 2>
 if [ -z "$(find "$PREFIX" -perm /022 ! -type l 2>/dev/null | head -1)" ] && [ -z "$(find "$PREFIX" ! -user root 2>/dev/null | head -1)" ]; then
   ok "$PREFIX (data, modules, tools, plugin, the hub) is root's and writable by no one else"
 else bad "$PREFIX has files writable by others or not root's: $(find "$PREFIX" \( -perm /022 ! -type l \) -o ! -user root | head -3)"; fi
+
+# The idle culler (CIFARLAB_HUB_IDLE_TIMEOUT=90 here): every student's server, left idle since
+# phase 2, is stopped by it, with all their processes.
+t0=$(date +%s)
+for _ in $(seq 300); do
+  left=$(for u in $A $B $C; do pgrep -u "$u" >/dev/null && echo "$u"; done; true)
+  [ -z "$left" ] && break
+  sleep 1
+done
+culled=$(grep -c 'idle-culler.*DELETE /hub/api/users/[^/]*/server\|Culling server' "$OUT/jupyterhub.log" || true)
+if [ -z "$left" ] && [ "$culled" -ge 1 ]; then ok "the idle culler stopped every student's idle server (timeout 90 s; the last one $(( $(date +%s) - t0 ))s after the checks)"
+else bad "servers still running $(( $(date +%s) - t0 ))s after the checks with an idle timeout of 90 s: ${left:-none} (culler lines in the log: $culled)"; fi
 
 # Stop: SIGTERM to the hub stops every student's server (and so their kernels) and the proxy.
 proxy_pid=$(cat "$STATE/proxy.pid" 2>/dev/null || true)
