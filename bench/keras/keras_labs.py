@@ -3,6 +3,7 @@ cifarlab's keras (main.go trains the same runs and prints the same JSON lines).
 
     python keras_labs.py --lab exercise2 --seeds 1-20 [--epochs N] [--dir DIR]
     python keras_labs.py --lab lab3 --seeds 1-3
+    python keras_labs.py --lab ex2bn|ex2selu|ex2onecycle --seeds 1-10   (issue 27's (c), (d), (f))
     python keras_labs.py --speed [--repeats 3] [--steps 30] [--epoch]
 
 Each lab is written as its cells are: the data loaded from the python batches the way the lab
@@ -17,6 +18,7 @@ bench/train's JSON format.
 """
 import argparse
 import json
+import math
 import os
 import pickle
 import sys
@@ -85,6 +87,125 @@ def exercise2(seed, data, epochs):
     return model, early, info, history, time.perf_counter() - t0, x_test, y_test
 
 
+def exercise2_data(data):
+    """Exercise 2's images: the first 5,000 training and 1,000 test images, flattened, /255."""
+    x_train, y_train, x_test, y_test = data
+    x_train, y_train = x_train[:5000], y_train[:5000]
+    x_test, y_test = x_test[:1000], y_test[:1000]
+    x_train = x_train.reshape(-1, 3072).astype("float32") / 255.0
+    x_test = x_test.reshape(-1, 3072).astype("float32") / 255.0
+    return x_train, y_train, x_test, y_test
+
+
+def ex2bn(seed, data, epochs):
+    """Issue 27 (c): exercise 2's network with BatchNormalization between each hidden Dense and its
+    activation, as the book's solution writes it, Nadam(5e-4) as the book's."""
+    x_train, y_train, x_test, y_test = exercise2_data(data)
+    keras.utils.set_random_seed(seed)
+    model = ex2bn_model()
+    model.compile(optimizer=keras.optimizers.Nadam(learning_rate=5e-4),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return fit_early(model, x_train, y_train, x_test, y_test, epochs)
+
+
+def ex2bn_model():
+    model = keras.Sequential([keras.Input(shape=(3072,))])
+    for _ in range(4):
+        model.add(keras.layers.Dense(256, kernel_initializer="he_normal"))
+        model.add(keras.layers.BatchNormalization())
+        model.add(keras.layers.Activation("elu"))
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    return model
+
+
+def selu_model(x_train):
+    """Issue 27 (d)'s network: inputs standardized by a Normalization layer adapted to the training
+    images (per pixel and channel, as the book's (X - X.mean(0)) / X.std(0)), 4 x Dense 256 SELU
+    LeCun-normal, softmax."""
+    norm = keras.layers.Normalization()
+    norm.adapt(x_train)
+    model = keras.Sequential([keras.Input(shape=(3072,)), norm])
+    for _ in range(4):
+        model.add(keras.layers.Dense(256, activation="selu", kernel_initializer="lecun_normal"))
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    return model
+
+
+def ex2selu(seed, data, epochs):
+    """Issue 27 (d): the SELU network, Nadam(7e-4) as the book's."""
+    x_train, y_train, x_test, y_test = exercise2_data(data)
+    keras.utils.set_random_seed(seed)
+    model = selu_model(x_train)
+    model.compile(optimizer=keras.optimizers.Nadam(learning_rate=7e-4),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return fit_early(model, x_train, y_train, x_test, y_test, epochs)
+
+
+def fit_early(model, x_train, y_train, x_test, y_test, epochs):
+    early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+    info = EpochInfo()
+    t0 = time.perf_counter()
+    history = model.fit(x_train, y_train, epochs=epochs, batch_size=128, validation_split=0.2,
+                        callbacks=[early, info], verbose=0)
+    return model, early, info, history, time.perf_counter() - t0, x_test, y_test
+
+
+class OneCycleScheduler(keras.callbacks.Callback):
+    """Géron's 1cycle callback (Hands-On Machine Learning, ch. 11), as the book's notebook writes
+    it, with Keras 3's optimizer.learning_rate.assign in place of K.set_value."""
+
+    def __init__(self, iterations, max_rate, start_rate=None, last_iterations=None, last_rate=None):
+        super().__init__()
+        self.iterations = iterations
+        self.max_rate = max_rate
+        self.start_rate = start_rate or max_rate / 10
+        self.last_iterations = last_iterations or iterations // 10 + 1
+        self.half_iteration = (iterations - self.last_iterations) // 2
+        self.last_rate = last_rate or self.start_rate / 1000
+        self.iteration = 0
+
+    def _interpolate(self, iter1, iter2, rate1, rate2):
+        return (rate2 - rate1) * (self.iteration - iter1) / (iter2 - iter1) + rate1
+
+    def on_batch_begin(self, batch, logs=None):
+        if self.iteration < self.half_iteration:
+            rate = self._interpolate(0, self.half_iteration, self.start_rate, self.max_rate)
+        elif self.iteration < 2 * self.half_iteration:
+            rate = self._interpolate(self.half_iteration, 2 * self.half_iteration, self.max_rate, self.start_rate)
+        else:
+            rate = self._interpolate(2 * self.half_iteration, self.iterations, self.start_rate, self.last_rate)
+        self.iteration += 1
+        self.model.optimizer.learning_rate.assign(rate)
+
+
+class NoEarlyStopping:
+    """What train() reads of an EarlyStopping, for a fit without one: the epoch of lowest val_loss
+    (0-based) and no stop."""
+
+    def __init__(self, history):
+        v = history.history["val_loss"]
+        self.best_epoch = min(range(len(v)), key=v.__getitem__)
+        self.stopped_epoch = 0
+
+
+def ex2onecycle(seed, data, epochs):
+    """Issue 27 (f): (d)'s SELU network (as the book) with plain SGD and the book's 1cycle schedule,
+    max_rate 0.05, over a fixed 15 epochs (the book's n_epochs; --epochs is ignored), no early
+    stopping: the test accuracy is the last epoch's weights'."""
+    x_train, y_train, x_test, y_test = exercise2_data(data)
+    keras.utils.set_random_seed(seed)
+    model = selu_model(x_train)
+    model.compile(optimizer=keras.optimizers.SGD(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    n_epochs, batch_size = 15, 128
+    fitted = int(len(x_train) * (1 - 0.2))  # what validation_split=0.2 leaves for training: 4,000
+    onecycle = OneCycleScheduler(math.ceil(fitted / batch_size) * n_epochs, max_rate=0.05)
+    info = EpochInfo()
+    t0 = time.perf_counter()
+    history = model.fit(x_train, y_train, epochs=n_epochs, batch_size=batch_size, validation_split=0.2,
+                        callbacks=[onecycle, info], verbose=0)
+    return model, NoEarlyStopping(history), info, history, time.perf_counter() - t0, x_test, y_test
+
+
 def lab3(seed, data, epochs):
     x_train, y_train, x_test, y_test = data
     x_train = x_train.astype("float32") / 255
@@ -141,7 +262,7 @@ def info_line():
 
 def train(args):
     data = load_cifar10(args.dir)
-    run = {"exercise2": exercise2, "lab3": lab3}[args.lab]
+    run = {"exercise2": exercise2, "lab3": lab3, "ex2bn": ex2bn, "ex2selu": ex2selu, "ex2onecycle": ex2onecycle}[args.lab]
     for seed in parse_seeds(args.seeds):
         model, early, info, history, seconds, x_test, y_test = run(seed, data, args.epochs)
         test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
@@ -175,6 +296,8 @@ def speed(args):
         "lab3": (lab3_model, lambda: keras.optimizers.Adam(0.001), "categorical_crossentropy", 32, False, False),
         "exercise2": (exercise2_model, lambda: keras.optimizers.Nadam(0.001),
                       "sparse_categorical_crossentropy", 128, True, True),
+        "ex2bn": (ex2bn_model, lambda: keras.optimizers.Nadam(5e-4),
+                  "sparse_categorical_crossentropy", 128, True, True),
     }
     for name in [m for m in args.models.split(",") if m]:
         build, opt, loss, batch, sparse, flat = refs[name]
@@ -213,7 +336,7 @@ def parse_seeds(s):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--lab", choices=("exercise2", "lab3"), default="exercise2")
+    p.add_argument("--lab", choices=("exercise2", "lab3", "ex2bn", "ex2selu", "ex2onecycle"), default="exercise2")
     p.add_argument("--seeds", default="1-20")
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--dir", default=os.environ.get("CIFAR10_DIR", ""))

@@ -2,7 +2,7 @@
 
     python report.py OUT [PNG_DIR]
 
-OUT holds exercise2-keras.jsonl, exercise2-xla.jsonl, exercise2-go.jsonl, lab3-keras.jsonl,
+OUT holds exercise2-keras.jsonl, ex2bn-*.jsonl, ex2selu-*.jsonl, ex2onecycle-*.jsonl (issue 27), exercise2-xla.jsonl, exercise2-go.jsonl, lab3-keras.jsonl,
 lab3-xla.jsonl, lab3-go.jsonl (any may be missing or partial) and speed.txt ("ROW {json}" lines,
 as bench/train/run.sh writes them). The curve PNGs (one seed of Keras and of cifarlab XLA
 overlaid) are written to PNG_DIR (default OUT).
@@ -74,6 +74,111 @@ def exercise2(out):
                 ks = ks_2samp(a, b).pvalue
                 print(f"| {WHO[w]} | {key} | {statistics.median(a) - statistics.median(b):+.4f} | {fmt_p(mw)} | {fmt_p(ks)} |")
     print("\nval_loss jitter: the mean |change of val_loss| from one epoch to the next (epoch 2 on).\n")
+
+
+ISSUE27 = {
+    "ex2bn": "(c) BN: 4 × [Dense 256 He-normal → BN → ELU], Nadam(5e-4), early stopping",
+    "ex2selu": "(d) SELU: Normalization (adapted) → 4 × Dense 256 SELU LeCun-normal, Nadam(7e-4), early stopping",
+    "ex2onecycle": "(f) 1cycle: (d)'s network, SGD, OneCycleScheduler(480 steps, max_rate 0.05), 15 epochs, no early stopping",
+}
+
+
+def epoch_seconds(r):
+    """A run's median seconds per epoch, epoch 1 (tracing, compilation) left out."""
+    s = r["history"]["seconds"]
+    return statistics.median(s[1:] or s)
+
+
+def issue27(out):
+    import warnings
+
+    from scipy.stats import ks_2samp, mannwhitneyu
+
+    # Ties (epochs, best epochs) make ks_2samp fall back from its exact p to the asymptotic one.
+    warnings.filterwarnings("ignore", message="ks_2samp: Exact calculation unsuccessful")
+
+    runs = {lab: {w: load(os.path.join(out, f"{lab}-{w}.jsonl")) for w in WHO} for lab in ISSUE27}
+    if not any(rows for by in runs.values() for rows in by.values()):
+        return
+    print("## Issue 27: questions (c), (d), (f) on exercise 2's data (first 5,000 / 1,000 images)\n")
+    for lab, desc in ISSUE27.items():
+        print(f"- {lab}: {desc}")
+    print()
+    print("| question | who | seeds | test acc median | min–max | mean | sd | epochs (median, min–max) | best epoch (median) | best val_loss (median) | s/epoch (median) |")
+    print("|---|---|---:|---:|---|---:|---:|---|---:|---:|---:|")
+    for lab, by in runs.items():
+        for w, rows in by.items():
+            if not rows:
+                continue
+            acc = [r["test_accuracy"] for r in rows]
+            ep = [r["epochs"] for r in rows]
+            sd = statistics.stdev(acc) if len(acc) > 1 else float("nan")
+            print(f"| {lab} | {WHO[w]} | {len(rows)} | {statistics.median(acc):.4f} | {min(acc):.3f}–{max(acc):.3f} | "
+                  f"{statistics.mean(acc):.4f} | {sd:.4f} | {statistics.median(ep):g} ({min(ep)}–{max(ep)}) | "
+                  f"{statistics.median(r['best_epoch'] for r in rows):g} | "
+                  f"{statistics.median(r['best_val_loss'] for r in rows):.3f} | "
+                  f"{statistics.median(epoch_seconds(r) for r in rows):.2f} |")
+    print("\nTwo-sample tests against Keras (two-sided; p < 0.05 rejects \"same distribution\"):\n")
+    print("| question | who | measure | median difference | Mann-Whitney U p | Kolmogorov-Smirnov p |")
+    print("|---|---|---|---:|---:|---:|")
+    for lab, by in runs.items():
+        ref = by["keras"]
+        for w in ("xla", "go"):
+            if len(ref) < 3 or len(by[w]) < 3:
+                continue
+            keys = ("test_accuracy", "best_epoch", "best_val_loss") if lab == "ex2onecycle" else \
+                ("test_accuracy", "epochs", "best_epoch", "best_val_loss")
+            for key in keys:
+                a = [r[key] for r in by[w]]
+                b = [r[key] for r in ref]
+                mw = mannwhitneyu(a, b, alternative="two-sided").pvalue
+                ks = ks_2samp(a, b).pvalue
+                print(f"| {lab} | {WHO[w]} | {key} | {statistics.median(a) - statistics.median(b):+.4f} | {fmt_p(mw)} | {fmt_p(ks)} |")
+    # Batch normalization's time overhead: s/epoch of (c) against plain exercise 2 trained in the
+    # same rounds (run.sh's issue27 stage), each framework against itself.
+    plain = {w: load(os.path.join(out, f"exercise2-{w}.jsonl")) for w in WHO}
+    over = {}
+    for w in WHO:
+        if runs["ex2bn"][w] and plain[w]:
+            bn = statistics.median(epoch_seconds(r) for r in runs["ex2bn"][w])
+            p = statistics.median(epoch_seconds(r) for r in plain[w])
+            over[w] = (bn, p, len(runs["ex2bn"][w]), len(plain[w]))
+    if over:
+        print("\nBatch normalization's time overhead (median s/epoch over runs, epoch 1 left out; plain: exercise 2 "
+              "trained in the same rounds):\n")
+        print("| who | plain s/epoch (runs) | BN s/epoch (runs) | BN − plain | BN / plain | overhead relative to Keras's |")
+        print("|---|---:|---:|---:|---:|---:|")
+        kr = over["keras"][0] / over["keras"][1] if "keras" in over else None
+        for w, (bn, p, nb, npl) in over.items():
+            ratio = bn / p
+            rel = "1" if w == "keras" else (f"{(ratio - 1) / (kr - 1):.2f}x" if kr and kr > 1 else "")
+            print(f"| {WHO[w]} | {p:.3f} ({npl}) | {bn:.3f} ({nb}) | {bn - p:+.3f} | {ratio:.2f} | {rel} |")
+    steps = {}
+    path = os.path.join(out, "speed.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            if " " not in line:
+                continue
+            who, js = line.split(" ", 1)
+            d = json.loads(js)
+            if d.get("what") == "step" and d.get("model") in ("exercise2", "ex2bn"):
+                steps.setdefault((who, d["model"]), []).append(d["ms_per_step"])
+    if steps:
+        print("\nPer training step (bench/train's measure: fits of one epoch over 30 random batches of 128, "
+              "median of 3 per round; the median over rounds alternating Keras and cifarlab):\n")
+        print("| who | plain ms/step (rounds) | BN ms/step (rounds) | BN − plain | BN / plain | overhead relative to Keras's |")
+        print("|---|---:|---:|---:|---:|---:|")
+        kr = None
+        if ("keras", "exercise2") in steps and ("keras", "ex2bn") in steps:
+            kr = statistics.median(steps[("keras", "ex2bn")]) - statistics.median(steps[("keras", "exercise2")])
+        for w in WHO:
+            if (w, "exercise2") not in steps or (w, "ex2bn") not in steps:
+                continue
+            p, bn = statistics.median(steps[(w, "exercise2")]), statistics.median(steps[(w, "ex2bn")])
+            rel = "1" if w == "keras" else (f"{(bn - p) / kr:.2f}x" if kr and kr > 0 else "")
+            print(f"| {WHO[w]} | {p:.2f} ({len(steps[(w, 'exercise2')])}) | {bn:.2f} ({len(steps[(w, 'ex2bn')])}) | "
+                  f"{bn - p:+.2f} | {bn / p:.2f} | {rel} |")
+    print()
 
 
 def lr_steps(r):
@@ -190,6 +295,7 @@ def main():
     print(f"date {datetime.date.today()}, {os.cpu_count()} CPUs ({cpu}), load avg {os.getloadavg()[0]:.1f}\n")
     exercise2(out)
     lab3(out)
+    issue27(out)
     speed(out)
     for lab in ("exercise2", "lab3"):
         curves(out, png_dir, lab)

@@ -11,9 +11,15 @@
 #      s/epoch of the real training runs of 1 and 2.
 # The curves of one seed of Keras and cifarlab XLA, overlaid, go to bench/keras/curves-*.png.
 #
+#   4. (STAGES=issue27, not in the default) issue 27's questions (c) batch normalization, (d) SELU
+#      and (f) 1cycle on exercise 2's data, I27_SEEDS seeds each (default 1-20), alternating Keras
+#      and cifarlab XLA in rounds of 5 seeds, with plain exercise 2 runs for BN's time overhead;
+#      STAGES=issue27speed times exercise 2's and (c)'s training steps, alternating.
+#
 #   bash bench/keras/run.sh                   # everything (about 2-3 hours on 2 cores)
 #   bash bench/keras/run.sh --smoke           # 2 epochs, 2 seeds, 1 speed round: checks the set-up
 #   STAGES="exercise2 speed" bash bench/keras/run.sh
+#   OUT=bench/keras/out/issue27 STAGES="issue27 issue27speed" bash bench/keras/run.sh   # about 40 min
 #
 # Results are JSON lines in OUT (default bench/keras/out); seeds already there are not trained
 # again, so an interrupted run resumes (rm -r the folder to start over). TensorFlow runs with its
@@ -112,9 +118,45 @@ for stage in $stages; do
 			GOMLX_BACKEND=go "${nice[@]}" "$bin/train" -steps $steps -repeats $repeats -epoch | sed 's/^/go /' >>"$out/speed.txt"
 		done
 		;;
-	*) echo "run.sh: unknown stage $stage (exercise2, lab3, speed)" >&2; exit 2 ;;
+	issue27)
+		# Issue 27's questions (c) ex2bn, (d) ex2selu and (f) ex2onecycle, I27_SEEDS seeds each
+		# (default 1-20) in rounds of 5: in each round, each question's Keras seeds, then the same
+		# seeds in cifarlab XLA; then 2 seeds of plain exercise 2 (seeds 101, 102, ... one pair a
+		# round), the reference of batch normalization's time per epoch on the same machine load.
+		i27=$(missing /dev/null "${I27_SEEDS:-1-20}")
+		[ -n "$smoke" ] && i27=1
+		set -- ${i27//,/ }
+		round=0
+		while [ $# -gt 0 ]; do
+			chunk=$1
+			shift
+			for ((k = 1; k < 5 && $# > 0; k++)); do chunk=$chunk,$1; shift; done
+			for lab in ex2bn ex2selu ex2onecycle; do
+				train "$lab" keras "$chunk"
+				train "$lab" xla "$chunk"
+			done
+			ref="$((101 + 2 * round)),$((102 + 2 * round))"
+			train exercise2 keras "$ref"
+			train exercise2 xla "$ref"
+			round=$((round + 1))
+		done
+		;;
+	issue27speed)
+		# Batch normalization's cost per training step: exercise 2's network and (c)'s (ex2bn),
+		# bench/train's step measure (fits of one epoch over 30 random batches after one that
+		# compiles or traces, median of 3), ROUNDS rounds alternating Keras and cifarlab XLA.
+		steps=30 repeats=3
+		[ -n "$smoke" ] && steps=5 repeats=1
+		: >"$out/speed.txt"
+		for ((r = 1; r <= rounds; r++)); do
+			echo "issue27 speed round $r/$rounds: keras, xla ..." >&2
+			"${nice[@]}" "$KERAS_PY" bench/keras/keras_labs.py --speed --models exercise2,ex2bn --steps $steps --repeats $repeats | sed 's/^/keras /' >>"$out/speed.txt"
+			GOMLX_BACKEND= "${nice[@]}" "$bin/labs" -speed exercise2,ex2bn -steps $steps -repeats $repeats | sed 's/^/xla /' >>"$out/speed.txt"
+		done
+		;;
+	*) echo "run.sh: unknown stage $stage (exercise2, lab3, speed, issue27, issue27speed)" >&2; exit 2 ;;
 	esac
 done
 pngs=$out
-[ -z "$smoke" ] && pngs=$root/bench/keras
+[ -z "$smoke" ] && [ "$out" = "$root/bench/keras/out" ] && pngs=$root/bench/keras # another OUT keeps its own
 MPLBACKEND=Agg "$KERAS_PY" bench/keras/report.py "$out" "$pngs"
