@@ -11,6 +11,9 @@
 #   CIFARLAB_HUB_PIDS_LIMIT                   per-student processes and threads (1024; 0: none)
 #   CIFARLAB_HUB_IDLE_TIMEOUT                 seconds without activity before a student's server is
 #                                              stopped by jupyterhub-idle-culler (3600; 0: never)
+#   CIFARLAB_HUB_GOCACHE                      the kernels' Go build cache: shared (the packages
+#                                              compiled at set-up, read through GOCACHEPROG), copy
+#                                              (copied into ~/.cache/go-build), private (shared)
 #   CIFARLAB_HUB_STATE                        the hub's database and cookie secret
 #   CIFARLAB_QUICK                            passed to every student's kernels (tests)
 import os
@@ -49,7 +52,7 @@ c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
 c.CifarlabSpawner.labs_source = os.path.join(PREFIX, "cifarlab", "notebooks")
 spawn_env = {"PATH": os.path.join(VENV, "bin") + ":/usr/local/bin:/usr/bin:/bin"}
-for k in ("CIFARLAB_QUICK", "CIFARLAB_HUB_THREADS", "CHROMIUM"):
+for k in ("CIFARLAB_QUICK", "CIFARLAB_HUB_THREADS", "CIFARLAB_HUB_GOCACHE", "CHROMIUM"):
     if env(k):
         spawn_env[k] = env(k)
 # Idle servers stop (their memory goes back): jupyterhub-idle-culler as a service of the hub, with

@@ -12,8 +12,10 @@
 #   gonb-tools/   gonb, gopls, goimports (kernel-setup/tools)
 #   pjrt/         XLA's PJRT CPU plugin with its manifest and check stamp
 #   cifar10/      CIFAR-10 (copied once from $CIFAR10_DIR or ../shared/cifar10 of this clone)
-#   kernel/       the kernel's wrapper, go shim and cellguard (hub/cellguard: says in the cell when
-#                 the student's memory or process limit stopped it)
+#   kernel/       the kernel's wrapper, settings (env.sh), go shim, cellguard (hub/cellguard: says in
+#                 the cell when the student's memory or process limit stopped it) and gocacheprog
+#   gocache/      the Go build cache every student's kernel reads (hub/gocacheprog; go-build/: the
+#                 same as a plain GOCACHE, for CIFARLAB_HUB_GOCACHE=copy)
 # The hub's state (sqlite, cookie secret) goes to /var/lib/cifarlab-hub (root only).
 # Usage: sudo hub/setup.sh
 set -euo pipefail
@@ -129,8 +131,11 @@ K=$PREFIX/kernel
 mkdir -p "$K/bin" "$K/libexec"
 # cellguard: runs each compiled cell and says in the cell when the student's memory or process
 # limit (the spawner's cgroup) stopped it.
-(cd "$REPO" && GOFLAGS=-mod=mod CGO_ENABLED=0 "$GO" build -trimpath -o "$K/libexec/cellguard.new" ./hub/cellguard)
-mv "$K/libexec/cellguard.new" "$K/libexec/cellguard"
+# gocacheprog: the students' Go build cache program (GOCACHEPROG), reading the shared cache below.
+for p in cellguard gocacheprog; do
+  (cd "$REPO" && GOFLAGS=-mod=mod CGO_ENABLED=0 "$GO" build -trimpath -o "$K/libexec/$p.new" "./hub/$p")
+  mv "$K/libexec/$p.new" "$K/libexec/$p"
+done
 cat >"$K/bin/go" <<EOF
 #!/bin/sh
 # Written by hub/setup.sh: the hub kernel's go. Before GoNB's automatic go get in a notebook's
@@ -156,14 +161,9 @@ if [ "\$1" = build ] && [ "\$2" = -o ] && [ "\$(dirname "\$3")" = "\$PWD" ] && [
 fi
 exec '$GOROOT_BIN/go' "\$@"
 EOF
-cat >"$K/gonb-kernel.sh" <<EOF
-#!/bin/sh
-# Written by hub/setup.sh: the Go (gonb) kernel of the class hub. Shared, read-only: the module
-# cache (GOPROXY=off: nothing is downloaded), the toolchain (GOTOOLCHAIN=local), the tools, the
-# plugin, CIFAR-10, the cifarlab module. Private: GOCACHE (~/.cache/go-build), the runs and the
-# flat cache (~/.cache/cifarlab), GoNB's temporary modules (TMPDIR: the student's /tmp/cifarlab-tmp-UID, mode 700).
-# Fairness: the spawner puts each student's server and kernels in a CPU cgroup of their own (equal
-# shares); GOMAXPROCS is limited to CIFARLAB_HUB_THREADS when the spawner sets it.
+cat >"$K/env.sh" <<EOF
+# Written by hub/setup.sh: the Go settings of the hub's kernel (gonb-kernel.sh), also those of the
+# build that fills the shared build cache below, so that its entries are the ones a cell asks for.
 PATH='$K/bin':'$PREFIX/gonb-tools/bin':'$GOROOT_BIN':"\$PATH"
 GOEXPERIMENT=\${GOEXPERIMENT:-simd}
 GOFLAGS="-ldflags=-w"
@@ -174,6 +174,33 @@ GOTOOLCHAIN=local
 CIFAR10_DIR='$PREFIX/cifar10'
 CIFARLAB_PJRT_PLUGIN='$PLUGIN'
 export PATH GOEXPERIMENT GOFLAGS GOMODCACHE GOPROXY GOSUMDB GOTOOLCHAIN CIFAR10_DIR CIFARLAB_PJRT_PLUGIN
+EOF
+cat >"$K/gonb-kernel.sh" <<EOF
+#!/bin/sh
+# Written by hub/setup.sh: the Go (gonb) kernel of the class hub. Shared, read-only: the module
+# cache (GOPROXY=off: nothing is downloaded), the toolchain (GOTOOLCHAIN=local), the tools, the
+# plugin, CIFAR-10, the cifarlab module, the build cache filled at set-up. Private: the student's
+# own build cache, the runs and the flat cache (~/.cache/cifarlab), GoNB's temporary modules
+# (TMPDIR: the student's /tmp/cifarlab-tmp-UID, mode 700).
+# Fairness: the spawner puts each student's server and kernels in a CPU cgroup of their own (equal
+# shares); GOMAXPROCS is limited to CIFARLAB_HUB_THREADS when the spawner sets it.
+. '$K/env.sh'
+# The Go build cache (CIFARLAB_HUB_GOCACHE, from the spawner):
+#   shared (default): gocacheprog reads the packages compiled at set-up ($PREFIX/gocache, root's)
+#     and writes only the student's ~/.cache/cifarlab/gocache;
+#   copy: a plain GOCACHE (~/.cache/go-build), copied from $PREFIX/go-build when the student has none;
+#   private: a plain GOCACHE that only the student's own builds fill.
+case "\${CIFARLAB_HUB_GOCACHE:-shared}" in
+shared)
+  GOCACHEPROG="'$K/libexec/gocacheprog' -shared '$PREFIX/gocache' -dir '\$HOME/.cache/cifarlab/gocache'"
+  export GOCACHEPROG ;;
+copy)
+  d=\${XDG_CACHE_HOME:-\$HOME/.cache}/go-build
+  if [ ! -e "\$d" ] && [ -d '$PREFIX/go-build' ]; then
+    mkdir -p "\$(dirname "\$d")" && cp -r '$PREFIX/go-build' "\$d.part.\$\$" && mv -T "\$d.part.\$\$" "\$d" 2>/dev/null
+    rm -rf "\$d.part.\$\$"
+  fi ;;
+esac
 if [ -n "\${CIFARLAB_HUB_THREADS:-}" ]; then
   GOMAXPROCS=\$CIFARLAB_HUB_THREADS
   export GOMAXPROCS
@@ -193,6 +220,28 @@ cat >"$KS/kernel.json" <<EOF
 }
 EOF
 [ -f "$HOME/.local/share/jupyter/kernels/gonb/logo-svg.svg" ] && cp "$HOME/.local/share/jupyter/kernels/gonb/logo-svg.svg" "$KS/"
+
+# 9. The shared Go build cache: every package of the cifarlab module and all it imports (GoMLX,
+# XLA's bindings, ...) compiled once with the kernel's settings (env.sh) in a module made as GoNB
+# makes a cell's (a workspace with the shared cifarlab), into $PREFIX/gocache (gocacheprog's
+# format, read by every student's kernel), then written out as a plain GOCACHE, $PREFIX/go-build
+# (for CIFARLAB_HUB_GOCACHE=copy). Kept between set-ups: only what changed is compiled again.
+say "the shared Go build cache ($PREFIX/gocache, $PREFIX/go-build)"
+warm=$(mktemp -d /tmp/cifarlab-hub-warm.XXXXXX)
+mkdir -p "$warm/gonb_warm"
+printf 'package main\n\nimport (\n%s)\n\nfunc main() {}\n' \
+  "$(cd "$PREFIX/cifarlab" && GOWORK=off GOFLAGS=-mod=mod GOMODCACHE="$PREFIX/gomod" GOPROXY=off "$GO" list -f '{{if not .Standard}}{{if ne .Name "main"}}	_ "{{.ImportPath}}"
+{{end}}{{end}}' ./... | grep -v /internal/)" >"$warm/gonb_warm/main.go"
+fill() { # extra environment for the build
+  env -i HOME="$warm" PATH=/usr/local/bin:/usr/bin:/bin "$@" sh -c ". '$K/env.sh' && cd '$warm/gonb_warm' \
+    && go mod init gonb_warm >/dev/null 2>&1; go work init >/dev/null 2>&1; go work use . '$PREFIX/cifarlab' \
+    && '$GOROOT_BIN/go' build -o /dev/null . && '$GOROOT_BIN/go' build github.com/cifarlab/cifarlab/..."
+}
+t1=$(date +%s)
+fill GOCACHEPROG="$K/libexec/gocacheprog -dir $PREFIX/gocache" || die "filling $PREFIX/gocache failed"
+"$K/libexec/gocacheprog" -dir "$PREFIX/gocache" -export "$PREFIX/go-build" || die "writing $PREFIX/go-build failed"
+rm -rf "$warm"
+say "shared build cache: $(du -sh "$PREFIX/gocache" | cut -f1) (gocacheprog), $(du -sh "$PREFIX/go-build" | cut -f1) (plain GOCACHE) in $(( $(date +%s) - t1 ))s"
 
 # Students' login shells (JupyterLab's terminals are login shells, whose /etc/profile resets PATH):
 # the hub's jupyter (nbconvert) after the system's commands.

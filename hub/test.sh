@@ -3,7 +3,8 @@
 # as system users of the test (groups of their own; removed with their homes on every way out),
 # JupyterHub on a free port of 127.0.0.1 with the test's own state folder, and hub/test.mjs
 # (Playwright, Debian's Chromium):
-#   phase 1: one student alone: login, exercise2.ipynb Run All (quick mode), PDF export;
+#   phase 1: one student alone: login, exercise2.ipynb Run All (quick mode), PDF export; the
+#            cells build against the shared Go build cache (A's own cache stays small);
 #   phase 2: the three students at the same time (the first one's runs removed before), plus:
 #            student A gets 403/404 for B's server and cannot read B's files from a terminal or a
 #            cell, cannot write the shared tree; the teacher opens the admin page; before it, C
@@ -197,6 +198,14 @@ run_phase one 0 "$A"
 UB=$(id -u "$B") UC=$(id -u "$C") TRAP=/tmp/cifarlab-hub-test-trap.$tag
 runuser -u "$C" -- sh -c "mkdir -m 777 /tmp/cifarlab-tmp-$UB && echo planted >/tmp/cifarlab-tmp-$UB/planted && chmod 666 /tmp/cifarlab-tmp-$UB/planted"
 runuser -u "$B" -- sh -c "mkdir -m 777 $TRAP && ln -s $TRAP /tmp/cifarlab-tmp-$UC"
+# A's first Run All built against the shared build cache (gocacheprog): the packages compiled at
+# set-up were read from it; A's own cache holds little more than the cells' main packages (and
+# what gopls and go list keep), a few per cent of the shared one's bytes.
+own=$(du -sb "/home/$A/.cache/cifarlab/gocache" 2>/dev/null | cut -f1)
+shared=$(du -sb "$PREFIX/gocache" 2>/dev/null | cut -f1)
+if [ "${shared:-0}" -ge $((100 << 20)) ] && [ "${own:-0}" -ge 1 ] && [ "$own" -lt $((shared / 20)) ]; then
+  ok "$A: the first Run All read the shared build cache ($(mib "$shared") MiB) and wrote $(mib "$own") MiB of their own (the cells)"
+else bad "$A: their own build cache holds $(mib "${own:-0}") MiB, the shared one $(mib "${shared:-0}") MiB (want under 5%)"; fi
 # Phase 2: three at once; A's runs go, so that A trains again.
 rm -rf "/home/$A/.cache/cifarlab/runs-quick"
 run_phase three 1 "$A" "$B" "$C"
