@@ -140,27 +140,15 @@ func kerasPython() (py, why string, outsideLock bool) {
 // min_delta included, with baseline and start_from_epoch: both are driven over 1,500 generated
 // metric sequences (Keras through bench/keras/callbacks_parity.py) and every result must agree.
 func TestCallbacksParityWithKeras(t *testing.T) {
-	py, why, outsideLock := kerasPython()
-	if py == "" {
-		if os.Getenv("CI") == "true" && !outsideLock {
-			t.Fatal("no Keras to compare with: " + why)
-		}
-		t.Skip("no Keras to compare with (CIFARLAB_KERAS_PY unset): " + why)
-	}
+	py := kerasPythonOrSkip(t)
 	cases := parityCases(1500)
 	in, err := json.Marshal(cases)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, "../bench/keras/callbacks_parity.py")
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("Keras side: %v\n%s", err, stderr.String())
-	}
+	stdout := runKeras(t, py, "../bench/keras/callbacks_parity.py", in)
 	var want []parityResult
-	if err := json.Unmarshal(stdout.Bytes(), &want); err != nil || len(want) != len(cases) {
+	if err := json.Unmarshal(stdout, &want); err != nil || len(want) != len(cases) {
 		t.Fatalf("Keras side printed %d results (%v)", len(want), err)
 	}
 	differ := 0
@@ -190,4 +178,33 @@ func kerasVersion(py string) string {
 		return "?"
 	}
 	return fmt.Sprintf("%s", bytes.TrimSpace(out))
+}
+
+// kerasPythonOrSkip returns the Python of the Keras venv that the parity tests run, or skips the
+// test saying why (in CI, where the venv must be there, it fails instead, unless the machine's
+// Python is outside the venv's lock).
+func kerasPythonOrSkip(t *testing.T) string {
+	t.Helper()
+	py, why, outsideLock := kerasPython()
+	if py == "" {
+		if os.Getenv("CI") == "true" && !outsideLock {
+			t.Fatal("no Keras to compare with: " + why)
+		}
+		t.Skip("no Keras to compare with (CIFARLAB_KERAS_PY unset): " + why)
+	}
+	return py
+}
+
+// runKeras runs a parity script of bench/keras with py, in on its standard input, and returns what
+// it printed; a failing script fails the test with its standard error.
+func runKeras(t *testing.T, py, script string, in []byte) []byte {
+	t.Helper()
+	cmd := exec.Command(py, script)
+	cmd.Stdin = bytes.NewReader(in)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("Keras side (%s): %v\n%s", script, err, stderr.String())
+	}
+	return stdout.Bytes()
 }

@@ -1,13 +1,10 @@
 package keras
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"slices"
 	"testing"
 
@@ -246,13 +243,7 @@ func (c *layersParityCase) goRun(t *testing.T, m *Model) (y, gradX []float32, gr
 // step, an adapted Normalization's statistics, AlphaDropout's transform on a given mask, and the
 // statistics of the initializers' draws (Keras through bench/keras/layers_parity.py, JAX backend).
 func TestLayersParityWithKeras(t *testing.T) {
-	py, why, outsideLock := kerasPython()
-	if py == "" {
-		if os.Getenv("CI") == "true" && !outsideLock {
-			t.Fatal("no Keras to compare with: " + why)
-		}
-		t.Skip("no Keras to compare with (CIFARLAB_KERAS_PY unset): " + why)
-	}
+	py := kerasPythonOrSkip(t)
 	cases := layersParityCases(t)
 	models := make([]*Model, len(cases))
 	for i := range cases {
@@ -267,15 +258,9 @@ func TestLayersParityWithKeras(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, "../bench/keras/layers_parity.py")
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("Keras side: %v\n%s", err, stderr.String())
-	}
+	stdout := runKeras(t, py, "../bench/keras/layers_parity.py", in)
 	var want []layersParityResult
-	if err := json.Unmarshal(stdout.Bytes(), &want); err != nil || len(want) != len(cases) {
+	if err := json.Unmarshal(stdout, &want); err != nil || len(want) != len(cases) {
 		t.Fatalf("Keras side printed %d results (%v)", len(want), err)
 	}
 	for i, c := range cases {

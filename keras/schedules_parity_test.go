@@ -1,12 +1,9 @@
 package keras
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"math"
-	"os"
-	"os/exec"
 	"slices"
 	"testing"
 )
@@ -42,13 +39,7 @@ func ulps(a, b float64) int64 {
 // (on_train_batch_begin) and log (on_epoch_end): schedule(iterations) before each step and at the
 // end of each epoch.
 func TestSchedulesParityWithKeras(t *testing.T) {
-	py, why, outsideLock := kerasPython()
-	if py == "" {
-		if os.Getenv("CI") == "true" && !outsideLock {
-			t.Fatal("no Keras to compare with: " + why)
-		}
-		t.Skip("no Keras to compare with (CIFARLAB_KERAS_PY unset): " + why)
-	}
+	py := kerasPythonOrSkip(t)
 	steps := []int64{0, 1, 2, 3, 5, 7, 9, 10, 11, 14, 50, 99, 100, 101, 150, 999, 1000, 1001, 1100, 5000, 12345, 100000}
 	schedules := []LearningRateSchedule{
 		ExponentialDecay{InitialLearningRate: 0.1, DecaySteps: 100, DecayRate: 0.96},
@@ -76,13 +67,7 @@ func TestSchedulesParityWithKeras(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, "../bench/keras/schedules_parity.py")
-	cmd.Stdin = bytes.NewReader(blob)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("Keras side: %v\n%s", err, stderr.String())
-	}
+	stdout := runKeras(t, py, "../bench/keras/schedules_parity.py", blob)
 	var want struct {
 		Schedules [][]float64 `json:"schedules"`
 		Fit       struct {
@@ -90,8 +75,8 @@ func TestSchedulesParityWithKeras(t *testing.T) {
 			EpochRates []float64 `json:"epoch_rates"`
 		} `json:"fit"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &want); err != nil || len(want.Schedules) != len(schedules) {
-		t.Fatalf("Keras side printed %d results (%v): %s", len(want.Schedules), err, stdout.String())
+	if err := json.Unmarshal(stdout, &want); err != nil || len(want.Schedules) != len(schedules) {
+		t.Fatalf("Keras side printed %d results (%v): %s", len(want.Schedules), err, string(stdout))
 	}
 	exact, total := 0, 0
 	for i, s := range schedules {
