@@ -16,7 +16,13 @@ student, started by the hub as root) plus
   no more CPU than one running a single one; a memory limit (CIFARLAB_HUB_MEM_LIMIT, 3G unless
   set; 0 for none) and a limit on processes and threads (CIFARLAB_HUB_PIDS_LIMIT, 1024 unless set;
   0 for none), so that one student's runaway cell stops only that student's cell (the kernel's
-  cellguard says so in the cell). The cgroup's peak memory is what hub/test.sh reports.
+  cellguard says so in the cell). The cgroup's peak memory is what hub/test.sh reports;
+- nbgrader: a teacher (a hub admin: the teachers' group) gets their home as JupyterLab's root,
+  with the course folder ~/cifarlab-course (nbgrader's CourseDirectory.root) and, in its source/,
+  each assignment of /opt/cifarlab/cifarlab/hub/assignments that it lacks (never overwritten, as
+  the labs); a student gets nbgrader's assignment list only (fetch, submit, fetch feedback):
+  JUPYTER_CONFIG_PATH adds a folder that turns off the formgrader, the course list and the
+  assignment-creation panel (their server extensions and JupyterLab plugins).
 """
 import asyncio
 import os
@@ -71,6 +77,12 @@ class CifarlabSpawner(LocalProcessSpawner):
 
     tmp_root = Unicode("/tmp", config=True,
                        help="Where each student's private temporary folder cifarlab-tmp-UID is made")
+    assignments_source = Unicode("/opt/cifarlab/cifarlab/hub/assignments", config=True,
+                                 help="The nbgrader assignments (one folder each) copied to a teacher's course")
+    course_dir = Unicode("cifarlab-course", config=True,
+                         help="A teacher's nbgrader course folder, relative to their home")
+    student_config_dir = Unicode("", config=True,
+                                 help="A Jupyter config folder put first on a student's JUPYTER_CONFIG_PATH")
     tmp_path = ""
 
     def copy_labs(self):
@@ -92,6 +104,29 @@ class CifarlabSpawner(LocalProcessSpawner):
             os.chmod(tmp, 0o644)
             os.rename(tmp, target)
         return dst
+
+    def copy_assignments(self):
+        """Copies each assignment folder of assignments_source that the teacher's
+        ~/COURSE_DIR/source lacks (never one they have: they may have edited it), owned by them."""
+        pw = pwd.getpwnam(self.user.name)
+        source = os.path.join(pw.pw_dir, self.course_dir, "source")
+        for d in (os.path.dirname(source), source):
+            if not os.path.isdir(d):
+                os.mkdir(d, 0o755)
+                os.chown(d, pw.pw_uid, pw.pw_gid)
+        if not os.path.isdir(self.assignments_source):
+            return
+        for name in sorted(os.listdir(self.assignments_source)):
+            src, dst = os.path.join(self.assignments_source, name), os.path.join(source, name)
+            if not os.path.isdir(src) or os.path.lexists(dst):
+                continue
+            tmp = dst + ".cifarlab-new"
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(src, tmp)
+            for root, dirs, files in os.walk(tmp):
+                for n in [root] + [os.path.join(root, f) for f in dirs + files]:
+                    os.lchown(n, pw.pw_uid, pw.pw_gid)
+            os.rename(tmp, dst)
 
     def private_tmp(self):
         """Makes sure TMP_ROOT/cifarlab-tmp-UID is a real folder (lstat: a symlink is not followed)
@@ -148,6 +183,8 @@ class CifarlabSpawner(LocalProcessSpawner):
         env = super().get_env()
         if self.tmp_path:
             env["TMPDIR"] = self.tmp_path
+        if not self.user.admin and self.student_config_dir:
+            env["JUPYTER_CONFIG_PATH"] = self.student_config_dir
         return env
 
     def join_cgroup(self, pid):
@@ -218,6 +255,9 @@ class CifarlabSpawner(LocalProcessSpawner):
     async def start(self):
         self.notebook_dir = "~/" + self.labs_dir
         self.copy_labs()
+        if self.user.admin:  # a teacher: the labs and the nbgrader course side by side
+            self.notebook_dir = "~"
+            self.copy_assignments()
         self.tmp_path = self.private_tmp()
         self.default_url = "/lab"
         ip_port = await super().start()

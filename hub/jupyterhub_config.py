@@ -14,6 +14,10 @@
 #   CIFARLAB_HUB_GOCACHE                      the kernels' Go build cache: shared (the packages
 #                                              compiled at set-up, read through GOCACHEPROG), copy
 #                                              (copied into ~/.cache/go-build), private (shared)
+#   CIFARLAB_HUB_COURSE                       nbgrader's course id (cifarlab)
+#   CIFARLAB_HUB_EXCHANGE                     nbgrader's exchange folder (/srv/cifarlab/exchange,
+#                                              made by hub/setup.sh: root's, mode 1777)
+#   CIFARLAB_HUB_GRADE_TIMEOUT                seconds a cell may run in autograding (3600)
 #   CIFARLAB_HUB_STATE                        the hub's database and cookie secret
 #   CIFARLAB_QUICK                            passed to every student's kernels (tests)
 import os
@@ -40,7 +44,7 @@ c.JupyterHub.cleanup_proxy = True
 # Students and teachers are system users (PAM: their Unix passwords); the groups say who may log in
 # and who administers.
 c.JupyterHub.authenticator_class = "pam"
-c.PAMAuthenticator.allowed_groups = {env("CIFARLAB_HUB_STUDENTS", "cifarlab-students")}
+c.PAMAuthenticator.allowed_groups = {env("CIFARLAB_HUB_STUDENTS", "cifarlab-students"), env("CIFARLAB_HUB_TEACHERS", "cifarlab-teachers")}
 c.PAMAuthenticator.admin_groups = {env("CIFARLAB_HUB_TEACHERS", "cifarlab-teachers")}
 c.PAMAuthenticator.open_sessions = False
 c.JupyterHub.admin_access = False  # a teacher manages servers and users, but does not enter a student's
@@ -51,8 +55,11 @@ c.Spawner.cmd = [os.path.join(VENV, "bin", "jupyterhub-singleuser")]
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
 c.CifarlabSpawner.labs_source = os.path.join(PREFIX, "cifarlab", "notebooks")
+c.CifarlabSpawner.assignments_source = os.path.join(PREFIX, "cifarlab", "hub", "assignments")
+c.CifarlabSpawner.student_config_dir = os.path.join(VENV, "etc", "jupyter-student")
 spawn_env = {"PATH": os.path.join(VENV, "bin") + ":/usr/local/bin:/usr/bin:/bin"}
-for k in ("CIFARLAB_QUICK", "CIFARLAB_HUB_THREADS", "CIFARLAB_HUB_GOCACHE", "CHROMIUM"):
+for k in ("CIFARLAB_QUICK", "CIFARLAB_HUB_THREADS", "CIFARLAB_HUB_GOCACHE", "CHROMIUM",
+          "CIFARLAB_HUB_COURSE", "CIFARLAB_HUB_EXCHANGE", "CIFARLAB_HUB_GRADE_TIMEOUT"):
     if env(k):
         spawn_env[k] = env(k)
 # Idle servers stop (their memory goes back): jupyterhub-idle-culler as a service of the hub, with

@@ -14,9 +14,12 @@
 #   cifar10/      CIFAR-10 (copied once from $CIFAR10_DIR or ../shared/cifar10 of this clone)
 #   kernel/       the kernel's wrapper, settings (env.sh), go shim, cellguard (hub/cellguard: says in
 #                 the cell when the student's memory or process limit stopped it) and gocacheprog
+#   cifarlab/hub/assignments/  nbgrader assignments (their source), copied to each teacher's
+#                 ~/cifarlab-course/source
 #   gocache/      the Go build cache every student's kernel reads (hub/gocacheprog; go-build/: the
 #                 same as a plain GOCACHE, for CIFARLAB_HUB_GOCACHE=copy)
-# The hub's state (sqlite, cookie secret) goes to /var/lib/cifarlab-hub (root only).
+# The hub's state (sqlite, cookie secret) goes to /var/lib/cifarlab-hub (root only); nbgrader's
+# exchange to /srv/cifarlab/exchange (CIFARLAB_HUB_EXCHANGE; root's, mode 1777).
 # Usage: sudo hub/setup.sh
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,6 +49,8 @@ done
 
 # 1. The venv (stamp: the lock's SHA-256 and the Python version).
 PY=${CIFARLAB_PYTHON:-/usr/bin/python3}
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+  || die "$PY is $("$PY" -V 2>&1): the hub needs Python 3.11 or later (nbgrader 0.9.6; Debian 12 has 3.11); set CIFARLAB_PYTHON"
 VENV=$PREFIX/hub
 want=$( (sha256sum "$HERE/requirements.txt"; "$PY" -V) | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$VENV/.cifarlab-stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$VENV/bin/jupyterhub" ]; then
@@ -66,6 +71,65 @@ cp -r "$J/templates/cifarlab_webpdf" "$VENV/share/jupyter/nbconvert/templates/"
 cp "$J/cifarlab_jupyter.py" "$site/cifarlab_jupyter.py"
 cp "$J/lab-settings/overrides.json" "$VENV/share/jupyter/lab/settings/overrides.json"
 cp "$HERE/jupyterhub_config.py" "$VENV/etc/jupyterhub/jupyterhub_config.py"
+# nbgrader for every server: the course id, the exchange, the Go kernel's stub for a solution region
+# (it compiles: a function whose body is only the stub panics when called), the autograder's time
+# per cell; a teacher's course is ~/cifarlab-course. Students get, first on their
+# JUPYTER_CONFIG_PATH (the spawner), jupyter-student/: the formgrader, the course list and the
+# assignment-creation panel off.
+EXCHANGE=${CIFARLAB_HUB_EXCHANGE:-/srv/cifarlab/exchange}
+cat >"$VENV/etc/jupyter/nbgrader_config.py" <<EOF
+# Written by hub/setup.sh: nbgrader on the cifarlab class hub (see hub/README.md).
+import os
+
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = os.environ.get("CIFARLAB_HUB_COURSE", "cifarlab")
+c.CourseDirectory.root = os.path.expanduser("~/cifarlab-course")
+c.Exchange.root = os.environ.get("CIFARLAB_HUB_EXCHANGE", "$EXCHANGE")
+# A student's fetched assignments and feedback: ~/cifarlab-labs/ASSIGNMENT (their JupyterLab's folder).
+c.Exchange.assignment_dir = os.path.expanduser("~/cifarlab-labs")
+c.ClearSolutions.code_stub = {
+    "go": '// YOUR CODE HERE\\npanic("not implemented yet")',
+    "python": "# YOUR CODE HERE\\nraise NotImplementedError()",
+}
+c.Execute.timeout = int(os.environ.get("CIFARLAB_HUB_GRADE_TIMEOUT", "3600"))
+EOF
+# JupyterLab shows the formgrader in a frame of its own page: JupyterHub's single-user servers
+# forbid every frame (frame-ancestors 'none'); pages of the same origin may frame them here.
+cat >"$VENV/etc/jupyter/jupyter_server_config.json" <<EOF
+{
+  "ServerApp": {
+    "tornado_settings": {
+      "headers": {
+        "Content-Security-Policy": "frame-ancestors 'self'"
+      }
+    }
+  }
+}
+EOF
+mkdir -p "$VENV/etc/jupyter-student/labconfig" "$VENV/etc/jupyter-student/jupyter_server_config.d"
+cat >"$VENV/etc/jupyter-student/labconfig/page_config.json" <<EOF
+{
+  "disabledExtensions": {
+    "@jupyter/nbgrader:formgrader": true,
+    "@jupyter/nbgrader:course-list": true,
+    "@jupyter/nbgrader:create-assignment": true
+  }
+}
+EOF
+cat >"$VENV/etc/jupyter-student/jupyter_server_config.d/cifarlab-student.json" <<EOF
+{
+  "ServerApp": {
+    "jpserver_extensions": {
+      "nbgrader.server_extensions.formgrader": false,
+      "nbgrader.server_extensions.course_list": false
+    }
+  }
+}
+EOF
+# The exchange: root's; everyone may make a folder in it (the teacher's course), no one may rename
+# or delete another's (sticky); nbgrader sets the modes inside (inbound: write-only for students).
+mkdir -p "$EXCHANGE"
+chown root:root "$EXCHANGE"; chmod 1777 "$EXCHANGE"
 cp "$HERE/cifarlab_spawner.py" "$site/cifarlab_spawner.py"
 
 # 2. configurable-http-proxy.

@@ -17,8 +17,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { base, codeCells, fetchIn, login, menu, PANEL, runAll, sleep, terminal } from './browser.mjs';
 
-const base = process.env.HUB_URL; // http://127.0.0.1:PORT
 const out = process.env.OUT;
 const students = JSON.parse(process.env.HUB_STUDENTS); // [{name, password}]
 const teacher = process.env.HUB_TEACHER ? JSON.parse(process.env.HUB_TEACHER) : null;
@@ -27,59 +27,12 @@ const limits = process.env.HUB_CHECK_LIMITS === '1';
 const MEM_LIMIT_GIB = Number(process.env.HUB_MEM_LIMIT_GIB || 3);
 const PIDS_LIMIT = Number(process.env.HUB_PIDS_LIMIT || 1024);
 const RUN_TIMEOUT = Number(process.env.HUB_RUN_TIMEOUT || 900) * 1000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const PANEL = '.jp-NotebookPanel:not(.lm-mod-hidden)';
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-dev-shm-usage'],
 });
 const result = { students: {}, failures: [] };
-
-async function login(ctx, u) {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(60_000);
-  await page.goto(`${base}/hub/login`);
-  await page.fill('input[name=username]', u.name);
-  await page.fill('input[name=password]', u.password);
-  await page.click('input[type=submit], button[type=submit]');
-  return page;
-}
-
-// Inside the student's page: a request to their own server (or another's) with the page's cookies.
-async function fetchIn(page, url, opts = {}) {
-  return page.evaluate(async ([url, opts]) => {
-    const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1];
-    const headers = { ...(opts.headers || {}) };
-    if (xsrf) headers['X-XSRFToken'] = decodeURIComponent(xsrf);
-    const r = await fetch(url, { ...opts, headers, redirect: 'manual' });
-    let body = '';
-    try { body = await r.text(); } catch { /* opaque */ }
-    return { status: r.status, type: r.type, body: body.slice(0, 2000) };
-  }, [url, opts]);
-}
-
-// A terminal of the student's server: runs one command line and returns what it printed up to the
-// marker __DONE_42__ (typed as __DONE_$((6*7))__, so that the echo of the command never matches).
-async function terminal(page, prefix, command, ms = 300_000) {
-  const t = await fetchIn(page, `${prefix}/api/terminals`, { method: 'POST' });
-  assert.equal(t.status, 200, `POST ${prefix}/api/terminals: ${t.status} ${t.body}`);
-  const name = JSON.parse(t.body).name;
-  const text = await page.evaluate(([wsUrl, command, ms]) => new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl);
-    let buf = '';
-    const timer = setTimeout(() => { ws.close(); reject(new Error(`terminal: no __DONE__ in ${ms} ms: ${buf.slice(-800)}`)); }, ms);
-    ws.onopen = () => ws.send(JSON.stringify(['stdin', `${command}; echo __DONE_$((6*7))__\r`]));
-    ws.onmessage = (ev) => {
-      const m = JSON.parse(ev.data);
-      if (m[0] === 'stdout') buf += m[1];
-      if (/__DONE_42__/.test(buf)) { clearTimeout(timer); ws.close(); resolve(buf); }
-    };
-    ws.onerror = () => reject(new Error('terminal websocket error'));
-  }), [`${base.replace(/^http/, 'ws')}${prefix}/terminals/websocket/${name}`, command, ms]);
-  await fetchIn(page, `${prefix}/api/terminals/${name}`, { method: 'DELETE' });
-  return text;
-}
 
 // One cell in the student's running kernel (the notebook's session), through the kernel's websocket.
 async function cell(page, prefix, code, ms = 120_000) {
@@ -104,20 +57,6 @@ async function cell(page, prefix, code, ms = 120_000) {
     };
     ws.onerror = () => reject(new Error('kernel websocket error'));
   }), [`${base.replace(/^http/, 'ws')}${prefix}/api/kernels/${kernel}/channels`, code, ms]);
-}
-
-async function menu(page, top, ...items) {
-  await page.click(`.lm-MenuBar-itemLabel:text-is("${top}")`);
-  for (const item of items) await page.click(`.lm-Menu:visible .lm-Menu-itemLabel:text-is("${item}")`);
-}
-
-async function codeCells(page) {
-  return page.$$eval(`${PANEL} .jp-Notebook .jp-CodeCell`, (els) => els.map((el) => ({
-    prompt: (el.querySelector('.jp-InputPrompt')?.textContent || '').trim(),
-    text: [...el.querySelectorAll('.jp-OutputArea-output')].map((o) => o.innerText).join('\n'),
-    stderr: [...el.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]')].map((o) => o.innerText).join('\n'),
-    errors: el.querySelectorAll('[data-mime-type="application/vnd.jupyter.error"]').length,
-  })));
 }
 
 async function student(u, i) {
@@ -161,26 +100,9 @@ fmt.Println("NOT STOPPED", len(keep)*64, "MiB")`, 300_000);
   await menu(page, 'Edit', 'Clear Outputs of All Cells');
   await sleep(500);
   assert.equal((await codeCells(page)).filter((c) => /^\[\d+\]/.test(c.prompt) || c.text).length, 0, `${u.name}: outputs not cleared`);
-  const t1 = Date.now();
-  await menu(page, 'Run', 'Run All Cells');
-  let started = false;
-  for (;;) {
-    assert.ok(Date.now() - t1 < RUN_TIMEOUT, `${u.name}: Run All did not finish in ${RUN_TIMEOUT / 1000} s`);
-    const cs = await codeCells(page);
-    const ks = JSON.parse((await fetchIn(page, `${prefix}/api/kernels`)).body);
-    // On a loaded machine the menu's click can be lost: nothing queued after 60 s, Run All again.
-    started ||= cs.some((c) => /^\[[\d*]+\]/.test(c.prompt)) || ks.some((k) => k.execution_state === 'busy');
-    if (!started && Date.now() - t1 > 60_000) {
-      r.run_all_again = (r.run_all_again || 0) + 1;
-      assert.ok(r.run_all_again <= 3, `${u.name}: Run All started nothing, three times`);
-      await menu(page, 'Run', 'Run All Cells');
-      await sleep(5000);
-      continue;
-    }
-    if (cs.length && cs.every((c) => /^\[\d+\]/.test(c.prompt)) && ks.length && ks.every((k) => k.execution_state === 'idle')) break;
-    await sleep(500);
-  }
-  r.run_all_s = (Date.now() - t1) / 1000;
+  const ra = await runAll(page, prefix, RUN_TIMEOUT, u.name);
+  r.run_all_s = ra.seconds;
+  if (ra.again) r.run_all_again = ra.again;
   const cs = await codeCells(page);
   cs.forEach((c, k) => {
     assert.equal(c.errors, 0, `${u.name}: code cell ${k + 1} shows an error: ${c.text.slice(0, 400)}`);
@@ -306,8 +228,13 @@ async function teacherCheck() {
   const page = await login(ctx, teacher);
   await page.waitForURL(/\/(hub|user)\//, { timeout: 120_000 });
   const adm = await page.goto(`${base}/hub/admin`);
-  result.teacher = { admin_status: adm.status() };
+  result.teacher = { admin_status: adm.status(), admin_url: page.url().replace(base, '') };
   assert.equal(adm.status(), 200, `teacher -> /hub/admin: HTTP ${adm.status()}`);
+  // The admin page itself (not the login page it redirects to when the login failed).
+  assert.match(page.url(), /\/hub\/admin/, `teacher -> /hub/admin ended at ${page.url()}`);
+  const me = await fetchIn(page, `/hub/api/user`);
+  result.teacher.admin = me.status === 200 && JSON.parse(me.body).admin === true;
+  assert.ok(result.teacher.admin, `teacher: /hub/api/user says ${me.status} ${me.body.slice(0, 200)}`);
   await ctx.close();
 }
 

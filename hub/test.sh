@@ -10,6 +10,12 @@
 #            cell, cannot write the shared tree; the teacher opens the admin page; before it, C
 #            plants a folder and B a symlink under the names of the other's private temporary
 #            folder (/tmp/cifarlab-tmp-UID), which the spawner must move aside, not follow;
+#   phase 3: nbgrader (hub/grading.mjs): the teacher generates and releases the exercise2 assignment
+#            from the formgrader, A (the network the exercise asks for) and B (a wrong one) fetch,
+#            write the model cell, Run All and submit at the same time, the teacher collects,
+#            autogrades (A all points, B fewer), generates and releases feedback, each student
+#            fetches theirs and cannot open the other's; the course is the test's own
+#            (CIFARLAB_HUB_COURSE=cifarlab-testPID in the exchange, removed at the end);
 # then checks each student's runs and PDF are in their own home, their TMPDIR (each kernel prints
 # it: a 0700 folder of theirs that no classmate can list), records wall time and the peak
 # memory (each student's memory cgroup, the hub's cgroup parent for all of them), stops the hub
@@ -43,7 +49,7 @@ if [ -f /sys/fs/cgroup/cgroup.controllers ]; then cgroups=/sys/fs/cgroup/cifarla
 else cgroups="/sys/fs/cgroup/{cpu,memory,pids}/cifarlab-hub/USER"; fi
 if [ "${1:-}" = --skip-setup ]; then install=""
 else install="hub/setup.sh's install (Debian packages, $PREFIX, ${CIFARLAB_HUB_STATE:-/var/lib/cifarlab-hub}, /etc/profile.d/cifarlab-hub.sh, the groups ${CIFARLAB_HUB_STUDENTS:-cifarlab-students} and ${CIFARLAB_HUB_TEACHERS:-cifarlab-teachers}; kept), "; fi
-say "as root, this creates: ${install}the Unix users chsa$$ chsb$$ chsc$$ chta$$ with homes in /home and their groups chs$$ cht$$ (removed at the end, with all they own in /tmp: their private temporary folders /tmp/cifarlab-tmp-UID and what the test plants there), cgroups $cgroups for each student (the cifarlab-hub parent kept), /tmp/cifarlab-hub-test.*, hub/node_modules and out/hub; CIFARLAB_SKIP_HUB=1 skips this test"
+say "as root, this creates: ${install}nbgrader's course ${CIFARLAB_HUB_EXCHANGE:-/srv/cifarlab/exchange}/cifarlab-test$$ (removed at the end), the Unix users chsa$$ chsb$$ chsc$$ chta$$ with homes in /home and their groups chs$$ cht$$ (removed at the end, with all they own in /tmp: their private temporary folders /tmp/cifarlab-tmp-UID and what the test plants there), cgroups $cgroups for each student (the cifarlab-hub parent kept), /tmp/cifarlab-hub-test.*, hub/node_modules and out/hub; CIFARLAB_SKIP_HUB=1 skips this test"
 [ "${1:-}" = --skip-setup ] || "$HERE/setup.sh"
 VENV=$PREFIX/hub
 
@@ -56,6 +62,7 @@ if [ "$(cat "$HERE/node_modules/.cifarlab-stamp" 2>/dev/null)" != "$stamp" ]; th
 fi
 
 tag=$$
+COURSE=cifarlab-test$tag EXCHANGE=${CIFARLAB_HUB_EXCHANGE:-/srv/cifarlab/exchange}
 SG=chs$tag TG=cht$tag
 A=chsa$tag B=chsb$tag C=chsc$tag T=chta$tag
 STATE=$(mktemp -d /tmp/cifarlab-hub-test.XXXXXX)
@@ -82,7 +89,7 @@ cleanup() {
     done
   done
   groupdel "$SG" 2>/dev/null; groupdel "$TG" 2>/dev/null
-  rm -rf "$STATE"
+  rm -rf "$STATE" "${EXCHANGE:?}/${COURSE:?}"
 }
 trap cleanup EXIT
 groupadd "$SG"; groupadd "$TG"
@@ -99,7 +106,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 PORT=$(free_port) API_PORT=$(free_port) PROXY_API_PORT=$(free_port)
 export CIFARLAB_HUB_IP=127.0.0.1 CIFARLAB_HUB_PORT=$PORT CIFARLAB_HUB_API_PORT=$API_PORT \
   CIFARLAB_HUB_PROXY_API_PORT=$PROXY_API_PORT CIFARLAB_HUB_STATE=$STATE \
-  CIFARLAB_HUB_STUDENTS=$SG CIFARLAB_HUB_TEACHERS=$TG CIFARLAB_QUICK=1 CIFARLAB_HUB_IDLE_TIMEOUT=90
+  CIFARLAB_HUB_STUDENTS=$SG CIFARLAB_HUB_TEACHERS=$TG CIFARLAB_QUICK=1 CIFARLAB_HUB_IDLE_TIMEOUT=90 \
+  CIFARLAB_HUB_COURSE=$COURSE CIFARLAB_HUB_EXCHANGE=$EXCHANGE
 # The memory and process limits are the defaults (3 GiB, 1024): the test must not set them.
 unset CIFARLAB_HUB_MEM_LIMIT CIFARLAB_HUB_PIDS_LIMIT
 URL=http://127.0.0.1:$PORT
@@ -256,6 +264,37 @@ if runuser -u "$A" -- cat "/home/$B/cifarlab-labs/exercise2.ipynb" >/dev/null 2>
 if [ -z "$(find "$PREFIX" -perm /022 ! -type l 2>/dev/null | head -1)" ] && [ -z "$(find "$PREFIX" ! -user root 2>/dev/null | head -1)" ]; then
   ok "$PREFIX (data, modules, tools, plugin, the hub) is root's and writable by no one else"
 else bad "$PREFIX has files writable by others or not root's: $(find "$PREFIX" \( -perm /022 ! -type l \) -o ! -user root | head -3)"; fi
+
+# Phase 3: nbgrader's round trip in the browser (hub/grading.mjs): teacher T, students A (right) and B (wrong).
+t0=$(date +%s) rc=0
+HUB_URL=$URL OUT=$OUT HUB_STUDENTS=$(students_json "$A" "$B") HUB_TEACHER="{\"name\":\"$T\",\"password\":\"${PW[$T]}\"}" \
+  node "$HERE/grading.mjs" >"$OUT/test-grading.log" 2>&1 || rc=$?
+res=$(sed -n 's/^RESULT //p' "$OUT/test-grading.log")
+echo "$res" >"$OUT/result-grading.json"
+if [ "$rc" = 0 ]; then
+  ok "nbgrader: released, fetched and submitted by $A and $B, collected, autograded ($(echo "$res" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(", ".join("%s %s" % kv for kv in r["teacher"]["scores"].items()))' 2>/dev/null)), feedback released and fetched, each student's alone, in $(( $(date +%s) - t0 ))s"
+else
+  bad "nbgrader (hub/grading.mjs exited $rc): $(echo "$res" | python3 -c 'import json,sys; print("; ".join(json.load(sys.stdin)["failures"]))' 2>/dev/null || tail -5 "$OUT/test-grading.log")"
+fi
+echo "$res" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print("    teacher:", json.dumps(r.get("teacher")))
+for n, s in r.get("students", {}).items(): print("   ", n, json.dumps(s))' 2>/dev/null || true
+printf '{"phase":"grading","wall_s":%d,"result":%s}\n' "$(( $(date +%s) - t0 ))" "${res:-null}" >>"$OUT/timings.json"
+# From the shell: the exchange keeps the students apart (inbound and feedback cannot be listed by
+# a student), and a student's feedback is in their home only.
+X=$EXCHANGE/$COURSE
+if [ -d "$X/inbound" ] && ! runuser -u "$B" -- ls "$X/inbound" >/dev/null 2>&1 && ! runuser -u "$B" -- ls "$X/feedback" >/dev/null 2>&1; then
+  ok "$B cannot list the exchange's inbound (the submissions) or feedback folders ($X)"
+else bad "$B can list $X/inbound or $X/feedback (or the exchange has no course $COURSE)"; fi
+fa=$(ls /home/$A/cifarlab-labs/exercise2/feedback/*/exercise2.html 2>/dev/null | head -1)
+if [ -n "$fa" ] && [ "$(stat -c %U "$fa")" = "$A" ] && ! runuser -u "$B" -- cat "$fa" >/dev/null 2>&1; then
+  ok "$A's feedback is $A's, in their home, unreadable by $B ($fa)"
+else bad "$A's feedback: ${fa:-none} ($(ls -l "$fa" 2>&1))"; fi
+if [ -f "/home/$T/cifarlab-course/gradebook.db" ] && [ -d "/home/$T/cifarlab-course/autograded/$A" ] && [ "$(stat -c %U "/home/$T/cifarlab-course/gradebook.db")" = "$T" ]; then
+  ok "the teacher's course: ~$T/cifarlab-course (source from the hub, gradebook, autograded submissions), theirs"
+else bad "the teacher's course folder: $(ls -la "/home/$T/cifarlab-course" 2>&1 | tr '\n' ';')"; fi
 
 # The idle culler (CIFARLAB_HUB_IDLE_TIMEOUT=90 here): every student's server, left idle since
 # phase 2, is stopped by it, with all their processes.

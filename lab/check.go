@@ -56,3 +56,14 @@ func Show(items ...Displayer) {
 		Check(it.Display())
 	}
 }
+
+// Assert stops the cell when ok is false, with the message formatted as by fmt.Sprintf, printed as
+// Check prints an error: a test cell's assertion (Python's assert), which nbgrader's autograding
+// counts as a failed test (the cell's error output).
+//
+//	lab.Assert(len(layers) == 6, "want 6 layers, got %d", len(layers))
+func Assert(ok bool, format string, args ...any) {
+	if !ok {
+		stop(fmt.Errorf(format, args...))
+	}
+}

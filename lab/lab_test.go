@@ -130,6 +130,12 @@ func TestCheckAndMust(t *testing.T) {
 	if err := stops(func() { Must(7, boom) }); err != boom {
 		t.Errorf("Must(7, boom) stopped with %v", err)
 	}
+	if err := stops(func() { Assert(true, "never") }); err != nil {
+		t.Errorf("Assert(true) stopped: %v", err)
+	}
+	if err := stops(func() { Assert(1+1 == 3, "want %d layers, got %d", 6, 3) }); err == nil || err.Error() != "want 6 layers, got 3" {
+		t.Errorf("Assert(false) stopped with %v, want the formatted message", err)
+	}
 	if a, b := Must2("a", 2, nil); a != "a" || b != 2 {
 		t.Errorf("Must2 = %q, %d", a, b)
 	}
