@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // Padding says how a convolution or pooling layer treats the borders of its input, as Keras
@@ -255,8 +256,7 @@ func windows(x *graph.Node, l LayerSpec, fill float64) (w *graph.Node, axes []in
 	}
 	padH, padW := windowPadding(h, ph, sh, l.Padding), windowPadding(wd, pw, sw, l.Padding)
 	if padH != [2]int{} || padW != [2]int{} {
-		x = graph.Pad(x, graph.Scalar(x.Graph(), x.DType(), fill),
-			graph.PadAxis{}, graph.PadAxis{Start: padH[0], End: padH[1]}, graph.PadAxis{Start: padW[0], End: padW[1]}, graph.PadAxis{})
+		x = padAxis(padAxis(x, 1, padH, fill), 2, padW, fill)
 	}
 	var patches []*graph.Node
 	for i := range ph {
@@ -266,6 +266,27 @@ func windows(x *graph.Node, l LayerSpec, fill float64) (w *graph.Node, axes []in
 		}
 	}
 	return graph.Stack(patches, -1), []int{4}
+}
+
+// padAxis surrounds x on axis with pads[0] values fill before and pads[1] after. It concatenates
+// rather than calling graph.Pad, for which GoMLX defines no gradient.
+func padAxis(x *graph.Node, axis int, pads [2]int, fill float64) *graph.Node {
+	if pads == [2]int{} {
+		return x
+	}
+	block := func(n int) *graph.Node {
+		dims := slices.Clone(x.Shape().Dimensions)
+		dims[axis] = n
+		return graph.BroadcastToDims(graph.Scalar(x.Graph(), x.DType(), fill), dims...)
+	}
+	parts := []*graph.Node{x}
+	if pads[0] > 0 {
+		parts = append([]*graph.Node{block(pads[0])}, parts...)
+	}
+	if pads[1] > 0 {
+		parts = append(parts, block(pads[1]))
+	}
+	return graph.Concatenate(parts, axis)
 }
 
 // maxPool2D is Keras's MaxPooling2D on x [B, H, W, C]. It reduces windows of x (see windows) with
@@ -302,16 +323,33 @@ func firstMaximum(w *graph.Node, axes []int) *graph.Node {
 }
 
 // averagePool2D is Keras's AveragePooling2D on x [B, H, W, C]: the mean of every window, without
-// the padding positions of "same".
+// the padding positions of "same". Like maxPool2D, it reduces windows of x rather than calling
+// GoMLX's MeanPool, whose gradient with padding fails on the pure-Go backend.
 func averagePool2D(x *graph.Node, l LayerSpec) *graph.Node {
-	if l.nonOverlapping() {
-		w, axes := windows(x, l, 0)
+	w, axes := windows(x, l, 0)
+	dims := x.Shape().Dimensions
+	padH := windowPadding(dims[1], l.PoolSize[0], l.Strides[0], l.Padding)
+	padW := windowPadding(dims[2], l.PoolSize[1], l.Strides[1], l.Padding)
+	if padH == [2]int{} && padW == [2]int{} {
 		return graph.ReduceMean(w, axes...)
 	}
-	dims := x.Shape().Dimensions
-	pads := [][2]int{
-		windowPadding(dims[1], l.PoolSize[0], l.Strides[0], l.Padding),
-		windowPadding(dims[2], l.PoolSize[1], l.Strides[1], l.Padding),
+	// The number of input positions in every window, padding left out.
+	inside := func(n, k, s int, pad [2]int) []float32 {
+		counts := make([]float32, windowOutput(n, k, s, l.Padding))
+		for o := range counts {
+			start := o*s - pad[0]
+			counts[o] = float32(min(start+k, n) - max(start, 0))
+		}
+		return counts
 	}
-	return graph.MeanPool(x).WindowPerAxis(l.PoolSize...).StridePerAxis(l.Strides...).PaddingPerDim(pads).Done()
+	rows := inside(dims[1], l.PoolSize[0], l.Strides[0], padH)
+	cols := inside(dims[2], l.PoolSize[1], l.Strides[1], padW)
+	counts := make([]float32, 0, len(rows)*len(cols))
+	for _, r := range rows {
+		for _, c := range cols {
+			counts = append(counts, r*c)
+		}
+	}
+	n := graph.Const(x.Graph(), tensors.FromFlatDataAndDimensions(counts, 1, len(rows), len(cols), 1))
+	return graph.Div(graph.ReduceSum(w, axes...), n)
 }
