@@ -4,10 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // tutorialCNN is TensorFlow's CNN tutorial model on CIFAR-10 shapes: Conv 32-64-64 3x3 ReLU with
@@ -415,5 +421,85 @@ func TestSaveLoadCNN(t *testing.T) {
 	}
 	if h1.Epochs[0].Loss != h2.Epochs[0].Loss {
 		t.Errorf("the next epoch's loss: saved model %v, loaded %v", h1.Epochs[0].Loss, h2.Epochs[0].Loss)
+	}
+}
+
+// Conv2D's output and gradients with respect to its input and kernel against a direct computation
+// on the host, on the test backend and on the pure-Go one: odd and even kernel sizes (GoMLX
+// v0.28.2's own input gradient is wrong for even ones), strides and "same" padding.
+func TestConv2DAgainstHost(t *testing.T) {
+	backends := map[string]compute.Backend{"default": testBackend(t)}
+	goB, err := gobackend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer goB.Finalize()
+	backends["go"] = goB
+	for _, tc := range []struct {
+		h, w, kh, kw, sh, sw int
+		padding              Padding
+	}{
+		{6, 6, 3, 3, 1, 1, Valid}, {6, 6, 3, 2, 1, 1, Valid}, {6, 6, 2, 3, 1, 1, Valid}, {6, 6, 4, 4, 1, 1, Valid},
+		{7, 7, 3, 3, 2, 2, Valid}, {6, 6, 2, 2, 2, 2, Valid}, {7, 6, 3, 3, 1, 2, Valid},
+		{7, 6, 3, 3, 1, 1, Same}, {7, 6, 4, 2, 2, 2, Same}, {5, 8, 2, 5, 3, 2, Same},
+	} {
+		const c, f = 2, 3
+		l := Conv2D(f, 0, Linear).WithKernelSize(tc.kh, tc.kw).WithStrides(tc.sh, tc.sw).WithPadding(tc.padding)
+		ho, wo := windowOutput(tc.h, tc.kh, tc.sh, tc.padding), windowOutput(tc.w, tc.kw, tc.sw, tc.padding)
+		ph, pw := windowPadding(tc.h, tc.kh, tc.sh, tc.padding)[0], windowPadding(tc.w, tc.kw, tc.sw, tc.padding)[0]
+		rng := rand.New(rand.NewPCG(uint64(tc.h*tc.kh), uint64(tc.w*tc.kw)))
+		random := func(n int) []float32 {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
+			}
+			return v
+		}
+		x, k, bias, r := random(tc.h*tc.w*c), random(tc.kh*tc.kw*c*f), random(f), random(ho*wo*f)
+		y, dx, dk := make([]float64, ho*wo*f), make([]float64, len(x)), make([]float64, len(k))
+		for o := range ho {
+			for p := range wo {
+				for q := range f {
+					out := (o*wo+p)*f + q
+					y[out] = float64(bias[q])
+					for i := range tc.kh {
+						for j := range tc.kw {
+							row, col := o*tc.sh+i-ph, p*tc.sw+j-pw
+							if row < 0 || row >= tc.h || col < 0 || col >= tc.w {
+								continue
+							}
+							for ch := range c {
+								xi, ki := (row*tc.w+col)*c+ch, ((i*tc.kw+j)*c+ch)*f+q
+								y[out] += float64(x[xi]) * float64(k[ki])
+								dx[xi] += float64(r[out]) * float64(k[ki])
+								dk[ki] += float64(r[out]) * float64(x[xi])
+							}
+						}
+					}
+				}
+			}
+		}
+		for name, b := range backends {
+			outs, err := execN(b, func(x, k, bias, r *graph.Node) []*graph.Node {
+				y := conv2D(x, k, bias, l)
+				return append([]*graph.Node{y}, graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), x, k)...)
+			}, tensors.FromFlatDataAndDimensions(x, 1, tc.h, tc.w, c), tensors.FromFlatDataAndDimensions(k, tc.kh, tc.kw, c, f),
+				tensors.FromFlatDataAndDimensions(bias, f), tensors.FromFlatDataAndDimensions(r, 1, ho, wo, f))
+			if err != nil {
+				t.Fatalf("%s %+v: %v", name, tc, err)
+			}
+			for i, want := range [][]float64{y, dx, dk} {
+				got := tensors.MustCopyFlatData[float32](outs[i])
+				if len(got) != len(want) {
+					t.Fatalf("%s %+v: %s has %d values, want %d", name, tc, []string{"output", "dx", "dkernel"}[i], len(got), len(want))
+				}
+				for j := range want {
+					if math.Abs(float64(got[j])-want[j]) > 1e-5*(1+math.Abs(want[j])) {
+						t.Errorf("%s %+v: %s[%d] = %g, want %g", name, tc, []string{"output", "dx", "dkernel"}[i], j, got[j], want[j])
+						break
+					}
+				}
+			}
+		}
 	}
 }
