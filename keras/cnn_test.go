@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -500,6 +501,17 @@ func TestConv2DAgainstHost(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// Every field of LayerSpec is part of its JSON, so of saved models and of run keys.
+func TestLayerSpecFieldsAreSaved(t *testing.T) {
+	typ := reflect.TypeOf(LayerSpec{})
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == "" || name == "-" {
+			t.Errorf("LayerSpec.%s is not saved in the spec's JSON (tag %q)", f.Name, f.Tag)
 		}
 	}
 }
