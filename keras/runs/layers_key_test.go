@@ -1,6 +1,9 @@
 package runs_test
 
 import (
+	"io"
+	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/cifarlab/cifarlab/keras"
@@ -114,5 +117,48 @@ func TestKeyCoversCNNLayers(t *testing.T) {
 		if key(t, layers...) == base {
 			t.Errorf("%s: the run key did not change", name)
 		}
+	}
+}
+
+// A memoized CNN run is saved and loaded back whole: a second FitOrLoad of the same model loads
+// it, with the trained kernels, BatchNormalization's moving statistics and the History.
+func TestCNNRunLoaded(t *testing.T) {
+	x, y := blobs(26, 48)
+	dir := filepath.Join(t.TempDir(), "runs")
+	fit := func() (*keras.Model, *runs.Run) {
+		m, err := keras.Sequential([]int{4, 4, 2},
+			keras.Conv2D(4, 3, keras.ReLU).WithPadding(keras.Same).WithKernelRegularizer(keras.L2(1e-4)),
+			keras.BatchNormalization(), keras.MaxPooling2D(2), keras.Dropout(0.1),
+			keras.Flatten(), keras.Dense(4, keras.Softmax))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Compile(keras.CompileConfig{Optimizer: keras.Adam(0.01), Loss: keras.LossCategoricalCrossentropy}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := runs.FitOrLoad(t.Context(), m, x, y, keras.FitConfig{Epochs: 2, BatchSize: 16, Output: io.Discard}, runs.Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, r
+	}
+	trained, first := fit()
+	loaded, again := fit()
+	if first.Loaded || !again.Loaded || again.Key != first.Key {
+		t.Fatalf("first run loaded=%v, second loaded=%v, keys %s %s", first.Loaded, again.Loaded, first.Key, again.Key)
+	}
+	a, err := trained.Weights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := loaded.Weights()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) || len(a[0].KernelShape) != 4 || len(b[1].Others) != 4 {
+		t.Errorf("the loaded run's weights differ from the trained ones")
+	}
+	if historyJSON(t, first.History) != historyJSON(t, again.History) {
+		t.Errorf("the loaded History differs")
 	}
 }
