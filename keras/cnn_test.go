@@ -515,3 +515,56 @@ func TestLayerSpecFieldsAreSaved(t *testing.T) {
 		}
 	}
 }
+
+// Where a max-pooling window holds tied maxima, the gradient goes to the first of them in
+// row-major order, as Keras's does (JAX's and TensorFlow's max-pooling gradients), on both pooling
+// paths (non-overlapping windows by reshape, others by slices) and both backends.
+func TestMaxPoolingTiedMaxima(t *testing.T) {
+	goB, err := gobackend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer goB.Finalize()
+	// One channel, 4x4: the top-left window is all 1s, the top-right holds two 2s, the bottom
+	// windows one maximum each.
+	x := []float32{
+		1, 1, 0, 2,
+		1, 1, 2, 0,
+		0, 3, 5, 5,
+		0, 0, 5, 5,
+	}
+	for _, tc := range []struct {
+		name  string
+		layer LayerSpec
+		want  []float32
+	}{
+		{"2x2 windows", MaxPooling2D(2), []float32{
+			1, 0, 0, 1,
+			0, 0, 0, 0,
+			0, 1, 1, 0,
+			0, 0, 0, 0,
+		}},
+		// Windows at rows and columns 0-1, 1-2, 2-3 (stride 1): each of the 9 windows sends 1 to
+		// its first maximum.
+		{"2x2 windows, stride 1", MaxPooling2D(2).WithStrides(1), []float32{
+			1, 0, 0, 1,
+			0, 0, 1, 0,
+			0, 2, 4, 0,
+			0, 0, 0, 0,
+		}},
+	} {
+		l := tc.layer
+		l.fill2DDefaults()
+		for name, b := range map[string]compute.Backend{"default": testBackend(t), "go": goB} {
+			outs, err := execN(b, func(x *graph.Node) *graph.Node {
+				return graph.Gradient(graph.ReduceAllSum(maxPool2D(x, l)), x)[0]
+			}, tensors.FromFlatDataAndDimensions(x, 1, 4, 4, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tensors.MustCopyFlatData[float32](outs[0]); !slices.Equal(got, tc.want) {
+				t.Errorf("%s on %s: gradient %v, want %v", tc.name, name, got, tc.want)
+			}
+		}
+	}
+}

@@ -86,8 +86,9 @@ func Dropout(rate float64) LayerSpec { return LayerSpec{Type: LayerDropout, Rate
 // b = −a·α'·rate.
 func AlphaDropout(rate float64) LayerSpec { return LayerSpec{Type: LayerAlphaDropout, Rate: rate} }
 
-// BatchNormalization normalizes each feature (the last axis) with Keras 3's defaults
-// (keras.layers.BatchNormalization()): in training, by the batch's mean and biased variance,
+// BatchNormalization normalizes each feature (the last axis: on a Conv2D's [height, width,
+// channels] output, each channel, with statistics over the batch, height and width) with Keras 3's
+// defaults (keras.layers.BatchNormalization()): in training, by the batch's mean and biased variance,
 // updating moving_mean = momentum·moving_mean + (1−momentum)·batch mean (the same for the
 // variance); in inference, by the moving statistics. Then y = gamma·(x−mean)/√(variance+epsilon) +
 // beta. Momentum 0.99, epsilon 0.001; gamma and the moving variance start at ones, beta and the
