@@ -209,21 +209,21 @@ func (l LayerSpec) checkWeighted(field string) error {
 // conv2D is Keras's Conv2D before its activation: x [B, H, W, C] convolved with kernel
 // [kh, kw, C, F] at the spec's strides and padding, plus bias [F].
 //
-// The padding is done here, by concatenation, and an even kernel size is made odd with a last row
-// (column) of zeros, facing one more row (column) of zeros after the input, which changes no
-// output: GoMLX v0.28.2's gradient with respect to the input of a convolution with an even kernel
-// size is wrong (it is right for odd sizes, and with respect to the kernel).
+// An even kernel size is made odd with a last row (column) of zeros, facing one more row (column)
+// of padding after the input, which changes no output: GoMLX v0.28.2's gradient with respect to
+// the input of a convolution with an even kernel size is wrong (it is right for odd sizes, and
+// with respect to the kernel).
 func conv2D(x, kernel, bias *graph.Node, l LayerSpec) *graph.Node {
 	dims := x.Shape().Dimensions
+	pads := make([][2]int, 2)
 	for axis := range 2 {
-		p := windowPadding(dims[1+axis], l.KernelSize[axis], l.Strides[axis], l.Padding)
+		pads[axis] = windowPadding(dims[1+axis], l.KernelSize[axis], l.Strides[axis], l.Padding)
 		if l.KernelSize[axis]%2 == 0 {
 			kernel = padAxis(kernel, axis, [2]int{0, 1}, 0)
-			p[1]++
+			pads[axis][1]++
 		}
-		x = padAxis(x, 1+axis, p, 0)
 	}
-	y := graph.Convolve(x, kernel).StridePerAxis(l.Strides...).NoPadding().Done()
+	y := graph.Convolve(x, kernel).StridePerAxis(l.Strides...).PaddingPerDim(pads).Done()
 	return graph.Add(y, graph.Reshape(bias, 1, 1, 1, l.Filters))
 }
 
