@@ -78,6 +78,23 @@ var labModels = []struct {
 	{"exercise2", exercise2Model, 128},
 	{"selfnormalizing", selfNormalizingLabModel, 64},
 	{"exercise2-schedule", scheduledLabModel, 128},
+	{"cnn", cnnLabModel, 32},
+}
+
+// cnnLabModel is a small CNN with issue 26's layers on CIFAR-shaped inputs: Conv2D "same" with L2,
+// max pooling, a strided Conv2D, BatchNormalization and Dropout on feature maps, average pooling,
+// Flatten, a Dense softmax with L2; Adam, class ids.
+func cnnLabModel() (*Model, error) {
+	m, err := NewModel(ModelSpec{InputShape: []int{32, 32, 3}, Seed: 42, Layers: []LayerSpec{
+		Conv2D(8, 3, ReLU).WithPadding(Same).WithKernelRegularizer(L2(1e-4)), MaxPooling2D(2),
+		Conv2D(16, 3, ReLU).WithStrides(2), BatchNormalization(), Dropout(0.2),
+		AveragePooling2D(2), Flatten(),
+		Dense(10, Softmax).WithKernelRegularizer(L2(1e-3)),
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return m, m.Compile(CompileConfig{Optimizer: Adam(1e-3), Loss: LossSparseCategoricalCrossentropy, Metrics: []Metric{MetricAccuracy}})
 }
 
 // scheduledLabModel is exercise 2's model with a learning-rate schedule (issue 27): Nadam whose

@@ -1,8 +1,11 @@
 // Package keras is a small Keras-like model API on top of GoMLX.
 //
-// It covers what the classic Keras multilayer-perceptron labs use: a Sequential stack of Flatten,
-// Dense, Dropout and activation layers, BatchNormalization, AlphaDropout (with SELU and
-// LeCun-normal kernels) and Normalization (adapted to the training data); Compile with SGD, Adam,
+// It covers what the classic Keras multilayer-perceptron and convolutional labs use: a Sequential
+// stack of Flatten, Dense, Dropout and activation layers, BatchNormalization, AlphaDropout (with
+// SELU and LeCun-normal kernels) and Normalization (adapted to the training data); Conv2D,
+// MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D on [height, width, channels] images,
+// with Keras's "valid" and "same" paddings and strides; the L2 kernel regularizer on Dense and
+// Conv2D; Compile with SGD, Adam,
 // Nadam or RMSprop, optionally with a learning-rate schedule (ExponentialDecay,
 // PiecewiseConstantDecay, CosineDecay), and a categorical, sparse categorical or mean squared
 // error loss; Fit with Keras's validation split, shuffling, progress lines and callbacks
@@ -11,7 +14,9 @@
 // application: package keras/runs adds memoized training on top of Fit (runs.FitOrLoad), and
 // package lab the CIFAR-10 labs.
 //
-// A typical use:
+// A typical use (a convolutional network is written the same way, without Flatten first:
+// keras.Conv2D(32, 3, keras.ReLU), keras.MaxPooling2D(2), ..., keras.Flatten(), keras.Dense(10,
+// keras.Softmax)):
 //
 //	m, err := keras.Sequential([]int{32, 32, 3},
 //		keras.Flatten(),

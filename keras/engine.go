@@ -70,7 +70,7 @@ func (e *engine) build() error {
 		loss := m.compiled.cfg.Loss
 		if e.train, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) (*graph.Node, *graph.Node) {
 			probs, logits := e.forward(x, pass{training: true, key: e.upd.iter.NodeValue(x.Graph())})
-			lossValue := graph.ReduceAllMean(perSampleLossOf(loss, probs, logits, y))
+			lossValue := e.withRegularization(graph.ReduceAllMean(perSampleLossOf(loss, probs, logits, y)))
 			g := x.Graph()
 			values := make([]*graph.Node, len(e.params))
 			for i, p := range e.params {
@@ -83,7 +83,7 @@ func (e *engine) build() error {
 		}
 		if e.eval, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) (*graph.Node, *graph.Node) {
 			probs, logits := e.forward(x, pass{})
-			return graph.ReduceAllMean(perSampleLossOf(loss, probs, logits, y)), correctCount(probs, y)
+			return e.withRegularization(graph.ReduceAllMean(perSampleLossOf(loss, probs, logits, y))), correctCount(probs, y)
 		}); err != nil {
 			return fmt.Errorf("keras: building the evaluation step: %w", err)
 		}
@@ -101,6 +101,15 @@ func (e *engine) build() error {
 		return fmt.Errorf("keras: building the prediction step with dropout: %w", err)
 	}
 	return nil
+}
+
+// withRegularization adds the layers' weight penalties to a batch's mean loss, as Keras adds
+// model.losses to the loss it trains on and reports.
+func (e *engine) withRegularization(loss *graph.Node) *graph.Node {
+	if r := e.regularization(loss.Graph()); r != nil {
+		return graph.Add(loss, r)
+	}
+	return loss
 }
 
 // pass says how forward runs. In training, BatchNormalization normalizes by the batch's
@@ -146,10 +155,24 @@ func (e *engine) forward(x *graph.Node, p pass) (out, logits *graph.Node) {
 		case LayerDense:
 			lv := m.weights[weighted]
 			weighted++
-			x = graph.Dot(x, lv.kernel.NodeValue(g)).Product()
-			x = graph.Add(x, graph.InsertAxes(lv.bias.NodeValue(g), 0))
+			x = denseLastAxis(x, lv.kernel.NodeValue(g), lv.bias.NodeValue(g))
 			logits = nil
 			activate(l.Activation)
+		case LayerConv2D:
+			lv := m.weights[weighted]
+			weighted++
+			x = conv2D(x, lv.kernel.NodeValue(g), lv.bias.NodeValue(g), l)
+			logits = nil
+			activate(l.Activation)
+		case LayerMaxPooling2D:
+			x = maxPool2D(x, l)
+			logits = nil
+		case LayerAveragePooling2D:
+			x = averagePool2D(x, l)
+			logits = nil
+		case LayerGlobalAveragePooling2D:
+			x = graph.ReduceMean(x, 1, 2)
+			logits = nil
 		case LayerActivation:
 			activate(l.Activation)
 		case LayerDropout:

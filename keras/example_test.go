@@ -41,6 +41,24 @@ func ExampleModel_Summary() {
 	//  Non-trainable params: 0 (0.00 B)
 }
 
+// TensorFlow's CNN tutorial model on CIFAR-10 images: convolutions read the [32, 32, 3] images
+// directly; Flatten comes after the last one.
+func ExampleConv2D() {
+	m, err := keras.Sequential([]int{32, 32, 3},
+		keras.Conv2D(32, 3, keras.ReLU), keras.MaxPooling2D(2),
+		keras.Conv2D(64, 3, keras.ReLU), keras.MaxPooling2D(2),
+		keras.Conv2D(64, 3, keras.ReLU),
+		keras.Flatten(),
+		keras.Dense(64, keras.ReLU),
+		keras.Dense(10, keras.Softmax),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(m.CountParams(), "parameters")
+	// Output: 122570 parameters
+}
+
 // Training lab 3's model, as model.fit does in the lab (package keras/runs adds memoized runs on
 // top of Fit; package lab adds the data and the settings). Here on 64 random images, for two
 // epochs; the lab passes its 50,000 training images (cifar's train.Float32() and train.OneHot()).

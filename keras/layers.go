@@ -3,8 +3,9 @@ package keras
 import (
 	"fmt"
 	"math"
+	"regexp"
+	"slices"
 	"strings"
-	"unicode"
 )
 
 // LayerType names a kind of layer as Keras names its class (it appears in Summary and in saved
@@ -21,11 +22,21 @@ const (
 	LayerBatchNormalization LayerType = "BatchNormalization"
 	LayerAlphaDropout       LayerType = "AlphaDropout"
 	LayerNormalization      LayerType = "Normalization"
+
+	LayerConv2D                 LayerType = "Conv2D"
+	LayerMaxPooling2D           LayerType = "MaxPooling2D"
+	LayerAveragePooling2D       LayerType = "AveragePooling2D"
+	LayerGlobalAveragePooling2D LayerType = "GlobalAveragePooling2D"
 )
 
+// layerTypes are the known layer types, in the order errors list them.
+var layerTypes = []LayerType{LayerFlatten, LayerDense, LayerDropout, LayerActivation, LayerBatchNormalization,
+	LayerAlphaDropout, LayerNormalization, LayerConv2D, LayerMaxPooling2D, LayerAveragePooling2D, LayerGlobalAveragePooling2D}
+
 // LayerSpec describes one layer of a Sequential model. Build it with [Flatten], [Dense], [Dropout],
-// [ActivationLayer], [BatchNormalization], [AlphaDropout] or [Normalization]; it is plain data
-// (saved as JSON with the model, and part of a memoized run's key).
+// [ActivationLayer], [BatchNormalization], [AlphaDropout], [Normalization], [Conv2D],
+// [MaxPooling2D], [AveragePooling2D] or [GlobalAveragePooling2D]; it is plain data (saved as JSON
+// with the model, and part of a memoized run's key).
 type LayerSpec struct {
 	Type              LayerType   `json:"type"`
 	Name              string      `json:"name,omitempty"`
@@ -39,6 +50,14 @@ type LayerSpec struct {
 	// Mean and Variance are a Normalization layer's per-feature statistics (see Adapt).
 	Mean     []float32 `json:"mean,omitempty"`
 	Variance []float32 `json:"variance,omitempty"`
+
+	Filters    int     `json:"filters,omitempty"`     // Conv2D
+	KernelSize []int   `json:"kernel_size,omitempty"` // Conv2D: [height, width]
+	PoolSize   []int   `json:"pool_size,omitempty"`   // MaxPooling2D, AveragePooling2D: [height, width]
+	Strides    []int   `json:"strides,omitempty"`     // Conv2D (default [1, 1]), pooling (default PoolSize)
+	Padding    Padding `json:"padding,omitempty"`     // Conv2D, pooling (default Valid)
+	// KernelRegularizer is the penalty on a Dense or Conv2D kernel added to the loss.
+	KernelRegularizer Regularizer `json:"kernel_regularizer,omitzero"`
 }
 
 // Flatten reshapes each sample to one axis, like keras.layers.Flatten.
@@ -47,7 +66,10 @@ func Flatten() LayerSpec { return LayerSpec{Type: LayerFlatten} }
 // Dense is a fully connected layer with the given activation ([ReLU], [Tanh], [ELU], [Sigmoid],
 // [Softmax], [Linear] or "" for linear), a Glorot-uniform kernel and zero biases, like
 // keras.layers.Dense(units, activation=activation). Use WithInitializer for another kernel
-// initializer.
+// initializer and WithKernelRegularizer for a weight penalty. As in Keras, on an input of more
+// than one axis (e.g. a Conv2D's [height, width, channels]) it applies to the last axis, for every
+// position of the others: [8, 8, 64] becomes [8, 8, units]; put Flatten before it to connect
+// every value.
 func Dense(units int, activation Activation) LayerSpec {
 	return LayerSpec{Type: LayerDense, Units: units, Activation: activation,
 		KernelInitializer: GlorotUniform, BiasInitializer: Zeros}
@@ -64,8 +86,9 @@ func Dropout(rate float64) LayerSpec { return LayerSpec{Type: LayerDropout, Rate
 // b = −a·α'·rate.
 func AlphaDropout(rate float64) LayerSpec { return LayerSpec{Type: LayerAlphaDropout, Rate: rate} }
 
-// BatchNormalization normalizes each feature (the last axis) with Keras 3's defaults
-// (keras.layers.BatchNormalization()): in training, by the batch's mean and biased variance,
+// BatchNormalization normalizes each feature (the last axis: on a Conv2D's [height, width,
+// channels] output, each channel, with statistics over the batch, height and width) with Keras 3's
+// defaults (keras.layers.BatchNormalization()): in training, by the batch's mean and biased variance,
 // updating moving_mean = momentum·moving_mean + (1−momentum)·batch mean (the same for the
 // variance); in inference, by the moving statistics. Then y = gamma·(x−mean)/√(variance+epsilon) +
 // beta. Momentum 0.99, epsilon 0.001; gamma and the moving variance start at ones, beta and the
@@ -151,7 +174,8 @@ func featureMoments(data []float32, features int) (mean, variance []float32) {
 // ActivationLayer applies an activation function, like keras.layers.Activation(a).
 func ActivationLayer(a Activation) LayerSpec { return LayerSpec{Type: LayerActivation, Activation: a} }
 
-// WithInitializer returns a copy of a Dense spec with another kernel initializer, e.g. [HeNormal].
+// WithInitializer returns a copy of a Dense or Conv2D spec with another kernel initializer, e.g.
+// [HeNormal] (Keras's kernel_initializer=).
 func (l LayerSpec) WithInitializer(kernelInitializer Initializer) LayerSpec {
 	l.KernelInitializer = kernelInitializer
 	return l
@@ -180,6 +204,11 @@ func (l LayerSpec) params(in []int) []paramSpec {
 		return []paramSpec{
 			{name: "kernel", shape: []int{in[len(in)-1], l.Units}, initializer: l.KernelInitializer, trainable: true},
 			{name: "bias", shape: []int{l.Units}, initializer: l.BiasInitializer, trainable: true},
+		}
+	case LayerConv2D:
+		return []paramSpec{
+			{name: "kernel", shape: []int{l.KernelSize[0], l.KernelSize[1], in[len(in)-1], l.Filters}, initializer: l.KernelInitializer, trainable: true},
+			{name: "bias", shape: []int{l.Filters}, initializer: l.BiasInitializer, trainable: true},
 		}
 	case LayerBatchNormalization:
 		c := []int{in[len(in)-1]}
@@ -216,7 +245,12 @@ func (l LayerSpec) outputShape(in []int) []int {
 	case LayerFlatten:
 		return []int{product(in)}
 	case LayerDense:
-		return []int{l.Units}
+		return append(slices.Clone(in[:len(in)-1]), l.Units)
+	case LayerConv2D, LayerMaxPooling2D, LayerAveragePooling2D:
+		window := l.window()
+		return []int{windowOutput(in[0], window[0], l.Strides[0], l.Padding), windowOutput(in[1], window[1], l.Strides[1], l.Padding), l.outputChannels(in)}
+	case LayerGlobalAveragePooling2D:
+		return []int{in[len(in)-1]}
 	default:
 		return append([]int(nil), in...)
 	}
@@ -232,17 +266,12 @@ func (l LayerSpec) check(i int, in []int) error {
 		if l.Units <= 0 {
 			return fmt.Errorf("keras: %s: Units must be > 0, got %d", field, l.Units)
 		}
-		if len(in) != 1 {
-			return fmt.Errorf("keras: %s: Dense needs a flat input but gets per-sample shape %v; add keras.Flatten() before it", field, in)
+		if err := l.checkWeighted(field); err != nil {
+			return err
 		}
-		if _, err := activationFor(l.Activation); err != nil {
-			return fmt.Errorf("keras: %s: Activation: %w", field, err)
-		}
-		if err := checkInitializer(l.KernelInitializer); err != nil {
-			return fmt.Errorf("keras: %s: KernelInitializer: %w", field, err)
-		}
-		if err := checkInitializer(l.BiasInitializer); err != nil {
-			return fmt.Errorf("keras: %s: BiasInitializer: %w", field, err)
+	case LayerConv2D, LayerMaxPooling2D, LayerAveragePooling2D, LayerGlobalAveragePooling2D:
+		if err := l.check2D(field, in); err != nil {
+			return err
 		}
 	case LayerDropout, LayerAlphaDropout:
 		if !(l.Rate >= 0 && l.Rate < 1) {
@@ -277,8 +306,14 @@ func (l LayerSpec) check(i int, in []int) error {
 			return fmt.Errorf("keras: %s: Activation: %w", field, err)
 		}
 	default:
-		return fmt.Errorf("keras: %s: unknown layer type %q (want %s, %s, %s, %s, %s, %s or %s)", field, l.Type,
-			LayerFlatten, LayerDense, LayerDropout, LayerActivation, LayerBatchNormalization, LayerAlphaDropout, LayerNormalization)
+		names := make([]string, len(layerTypes))
+		for i, t := range layerTypes {
+			names[i] = string(t)
+		}
+		return fmt.Errorf("keras: %s: unknown layer type %q (want one of %s)", field, l.Type, strings.Join(names, ", "))
+	}
+	if !l.KernelRegularizer.IsZero() && l.Type != LayerDense && l.Type != LayerConv2D {
+		return fmt.Errorf("keras: %s: KernelRegularizer applies to Dense and Conv2D layers only", field)
 	}
 	if l.Name != "" && strings.ContainsAny(l.Name, "/\\ \t\n") {
 		return fmt.Errorf("keras: %s: Name %q must not contain slashes or spaces", field, l.Name)
@@ -286,18 +321,19 @@ func (l LayerSpec) check(i int, in []int) error {
 	return nil
 }
 
-// defaultBaseName is the Keras base name of a layer type, its class name in snake case ("dense" for
-// Dense, "batch_normalization" for BatchNormalization).
+// defaultBaseName is the Keras base name of a layer type, its class name in snake case as Keras's
+// to_snake_case writes it ("dense" for Dense, "batch_normalization" for BatchNormalization,
+// "conv2d" for Conv2D, "max_pooling2d" for MaxPooling2D).
 func defaultBaseName(t LayerType) string {
-	var b strings.Builder
-	for i, r := range string(t) {
-		if unicode.IsUpper(r) && i > 0 {
-			b.WriteByte('_')
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
+	name := snakeWords.ReplaceAllString(string(t), "${1}_${2}")
+	return strings.ToLower(snakeCase.ReplaceAllString(name, "${1}_${2}"))
 }
+
+// snakeWords and snakeCase are the two substitutions of keras/src/utils/naming.py to_snake_case.
+var (
+	snakeWords = regexp.MustCompile("(.)([A-Z][a-z]+)")
+	snakeCase  = regexp.MustCompile("([a-z])([A-Z])")
+)
 
 // nameLayers fills in missing layer names the way Keras does ("dense", "dense_1", ...) and checks
 // that names are unique.

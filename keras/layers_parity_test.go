@@ -24,6 +24,12 @@ type layerParitySpec struct {
 	Momentum   float64     `json:"momentum,omitempty"`
 	Epsilon    float64     `json:"epsilon,omitempty"`
 	Rate       float64     `json:"rate,omitempty"`
+	Filters    int         `json:"filters,omitempty"`
+	KernelSize []int       `json:"kernel_size,omitempty"`
+	PoolSize   []int       `json:"pool_size,omitempty"`
+	Strides    []int       `json:"strides,omitempty"`
+	Padding    Padding     `json:"padding,omitempty"`
+	L2         float64     `json:"l2,omitempty"` // the kernel's L2 factor, added to the loss
 	Weights    [][]float32 `json:"weights,omitempty"`
 }
 
@@ -90,8 +96,25 @@ func layersParityCases(t *testing.T) []layersParityCase {
 		return layerParitySpec{Type: LayerBatchNormalization, Momentum: momentum, Epsilon: epsilon,
 			Weights: [][]float32{positive(c), normal(c, 0.5, 0), normal(c, 0.5, 0), positive(c)}}
 	}
+	conv := func(in, filters, kh, kw int, act Activation, strides []int, padding Padding) layerParitySpec {
+		return layerParitySpec{Type: LayerConv2D, Filters: filters, KernelSize: []int{kh, kw}, Strides: strides, Padding: padding,
+			Activation: act, Weights: [][]float32{normal(kh*kw*in*filters, 0.4, 0), normal(filters, 0.3, 0)}}
+	}
+	pool := func(t LayerType, size, stride int, padding Padding) layerParitySpec {
+		return layerParitySpec{Type: t, PoolSize: []int{size, size}, Strides: []int{stride, stride}, Padding: padding}
+	}
+	// ties are images of values in steps of 0.5 from −1.5 to 1.5: most pooling windows hold tied
+	// maxima.
+	ties := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.IntN(7)-3) / 2
+		}
+		return v
+	}
 	const batch = 8
 	denseBN := []layerParitySpec{dense(6, 4, Linear), bn(4, 0.99, 1e-3)}
+	l2 := func(l layerParitySpec, factor float64) layerParitySpec { l.L2 = factor; return l }
 	seluAlpha := []layerParitySpec{dense(6, 8, SELU), {Type: LayerAlphaDropout, Rate: 0.3}}
 	images := make([]float32, 40*2*2*3)
 	for i := range images {
@@ -112,6 +135,31 @@ func layersParityCases(t *testing.T) []layersParityCase {
 			Training: true, Layers: seluAlpha},
 		{Name: "AlphaDropout inference", InputShape: []int{6}, X: normal(batch*6, 1, 0), R: normal(batch*8, 1, 0),
 			Layers: seluAlpha},
+		{Name: "Conv2D valid", InputShape: []int{7, 6, 3}, X: normal(batch*126, 1, 0), R: normal(batch*5*4*4, 1, 0),
+			Layers: []layerParitySpec{conv(3, 4, 3, 3, ReLU, []int{1, 1}, Valid), {Type: LayerFlatten}}},
+		{Name: "Conv2D same, strides 2, 3x2 kernel, L2", InputShape: []int{7, 6, 3}, X: normal(batch*126, 1, 0), R: normal(batch*4*3*5, 1, 0),
+			Layers: []layerParitySpec{l2(conv(3, 5, 3, 2, Tanh, []int{2, 2}, Same), 0.01), {Type: LayerFlatten}}},
+		{Name: "Conv2D same, strides (1, 2), 4x4 kernel", InputShape: []int{6, 7, 2}, X: normal(batch*84, 1, 0), R: normal(batch*6*4*3, 1, 0),
+			Layers: []layerParitySpec{conv(2, 3, 4, 4, Linear, []int{1, 2}, Same), {Type: LayerFlatten}}},
+		{Name: "MaxPooling2D 2x2 with tied maxima, odd sizes", InputShape: []int{7, 6, 3}, X: ties(batch * 126), R: normal(batch*3*3*3, 1, 0),
+			Layers: []layerParitySpec{pool(LayerMaxPooling2D, 2, 2, Valid), {Type: LayerFlatten}}},
+		{Name: "MaxPooling2D 3x3 strides 2 same, tied maxima", InputShape: []int{7, 6, 3}, X: ties(batch * 126), R: normal(batch*4*3*3, 1, 0),
+			Layers: []layerParitySpec{pool(LayerMaxPooling2D, 3, 2, Same), {Type: LayerFlatten}}},
+		{Name: "MaxPooling2D 2x2 strides 1, tied maxima", InputShape: []int{5, 5, 2}, X: ties(batch * 50), R: normal(batch*4*4*2, 1, 0),
+			Layers: []layerParitySpec{pool(LayerMaxPooling2D, 2, 1, Valid), {Type: LayerFlatten}}},
+		{Name: "AveragePooling2D 2x2", InputShape: []int{7, 6, 3}, X: normal(batch*126, 1, 0), R: normal(batch*3*3*3, 1, 0),
+			Layers: []layerParitySpec{pool(LayerAveragePooling2D, 2, 2, Valid), {Type: LayerFlatten}}},
+		{Name: "AveragePooling2D 3x3 strides 2 same", InputShape: []int{7, 6, 3}, X: normal(batch*126, 1, 0), R: normal(batch*4*3*3, 1, 0),
+			Layers: []layerParitySpec{pool(LayerAveragePooling2D, 3, 2, Same), {Type: LayerFlatten}}},
+		{Name: "GlobalAveragePooling2D", InputShape: []int{7, 6, 3}, X: normal(batch*126, 1, 0), R: normal(batch*3, 1, 0),
+			Layers: []layerParitySpec{{Type: LayerGlobalAveragePooling2D}}},
+		{Name: "Dense on feature maps", InputShape: []int{3, 2, 4}, X: normal(batch*24, 1, 0), R: normal(batch*3*2*5, 1, 0),
+			Layers: []layerParitySpec{dense(4, 5, ELU), {Type: LayerFlatten}}},
+		{Name: "CNN training: Conv2D, BatchNormalization, pooling, Dense, L2", InputShape: []int{8, 8, 3}, X: normal(batch*192, 1, 0.2), R: normal(batch*5, 1, 0),
+			Training: true, Layers: []layerParitySpec{
+				l2(conv(3, 4, 3, 3, ReLU, []int{1, 1}, Same), 0.001), bn(4, 0.9, 1e-3), pool(LayerMaxPooling2D, 2, 2, Valid),
+				conv(4, 6, 3, 3, ReLU, []int{1, 1}, Valid), pool(LayerAveragePooling2D, 2, 2, Valid), {Type: LayerFlatten},
+				l2(dense(6, 5, Softmax), 0.01)}},
 	}
 	for i := range cases {
 		cases[i].Kind = "model"
@@ -129,13 +177,22 @@ func (c *layersParityCase) goModel(t *testing.T) *Model {
 	for _, l := range c.Layers {
 		switch l.Type {
 		case LayerDense:
-			layers = append(layers, Dense(l.Units, l.Activation))
+			layers = append(layers, Dense(l.Units, l.Activation).WithKernelRegularizer(L2(l.L2)))
 		case LayerBatchNormalization:
 			layers = append(layers, BatchNormalization().WithMomentum(l.Momentum).WithEpsilon(l.Epsilon))
 		case LayerAlphaDropout:
 			layers = append(layers, AlphaDropout(l.Rate))
 		case LayerFlatten:
 			layers = append(layers, Flatten())
+		case LayerConv2D:
+			layers = append(layers, Conv2D(l.Filters, 0, l.Activation).WithKernelSize(l.KernelSize[0], l.KernelSize[1]).
+				WithStrides(l.Strides...).WithPadding(l.Padding).WithKernelRegularizer(L2(l.L2)))
+		case LayerMaxPooling2D:
+			layers = append(layers, MaxPooling2D(0).WithPoolSize(l.PoolSize[0], l.PoolSize[1]).WithStrides(l.Strides...).WithPadding(l.Padding))
+		case LayerAveragePooling2D:
+			layers = append(layers, AveragePooling2D(0).WithPoolSize(l.PoolSize[0], l.PoolSize[1]).WithStrides(l.Strides...).WithPadding(l.Padding))
+		case LayerGlobalAveragePooling2D:
+			layers = append(layers, GlobalAveragePooling2D())
 		case LayerNormalization:
 			norm, err := Normalization().Adapt(NewArray(c.Adapt, append([]int{-1}, c.InputShape...)...))
 			if err != nil {
@@ -217,7 +274,8 @@ func (c *layersParityCase) goRun(t *testing.T, m *Model) (y, gradX []float32, gr
 		for _, v := range trainable {
 			nodes = append(nodes, v.NodeValue(g))
 		}
-		return append([]*graph.Node{out}, graph.Gradient(graph.ReduceAllSum(graph.Mul(out, r)), nodes...)...)
+		objective := e.withRegularization(graph.ReduceAllSum(graph.Mul(out, graph.Reshape(r, out.Shape().Dimensions...))))
+		return append([]*graph.Node{out}, graph.Gradient(objective, nodes...)...)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -310,6 +368,15 @@ func TestLayersParityWithKeras(t *testing.T) {
 					}
 				}
 				compareParity(t, what, got, nt.Values, 0)
+			}
+			if c.Layers[0].Type == LayerMaxPooling2D {
+				// The case has windows with tied maxima: ReduceMax's own gradient, which goes to each
+				// of them, is not Keras's.
+				if d := maxAbsDiff(c.reduceMaxGradient(t, m), want[i].GradX); d < 0.1 {
+					t.Errorf("ReduceMax's own gradient is within %g of Keras's: the case has no tied maxima", d)
+				} else {
+					t.Logf("ReduceMax's own gradient (to every tied maximum) differs from Keras's by up to %.3g", d)
+				}
 			}
 			if c.Name == "AlphaDropout inference" {
 				// Inference is the identity: the output is the SELU layer's.
@@ -411,4 +478,29 @@ func initializerParity(t *testing.T, c layersParityCase, keras layersParityResul
 			t.Errorf("%s's largest magnitude %.6g, want just under %.6g", who, m, bound)
 		}
 	}
+}
+
+// reduceMaxGradient is the gradient of sum(y·r) with respect to x of a case whose first layer is a
+// MaxPooling2D, computed with ReduceMax's own gradient (to each tied maximum of a window).
+func (c *layersParityCase) reduceMaxGradient(t *testing.T, m *Model) []float32 {
+	t.Helper()
+	n := len(c.X) / product(c.InputShape)
+	outs, err := execN(testBackend(t), func(x, r *graph.Node) *graph.Node {
+		w, axes := windows(x, m.spec.Layers[0], math.Inf(-1))
+		y := graph.ReduceMax(w, axes...)
+		return graph.Gradient(graph.ReduceAllSum(graph.Mul(y, graph.Reshape(r, y.Shape().Dimensions...))), x)[0]
+	}, tensors.FromFlatDataAndDimensions(c.X, append([]int{n}, c.InputShape...)...), tensors.FromFlatDataAndDimensions(c.R, n, len(c.R)/n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tensors.MustCopyFlatData[float32](outs[0])
+}
+
+// maxAbsDiff is the largest difference between got and want.
+func maxAbsDiff(got []float32, want []float64) float64 {
+	d := 0.0
+	for i := range min(len(got), len(want)) {
+		d = max(d, math.Abs(float64(got[i])-want[i]))
+	}
+	return d
 }

@@ -30,7 +30,7 @@ type Model struct {
 	shapes   [][]int // per-sample output shape of each layer
 	store    *model.Store
 	backend  compute.Backend // nil: DefaultBackend()
-	weights  []*layerVars    // one per layer with weights (Dense, BatchNormalization), in order
+	weights  []*layerVars    // one per layer with weights (Dense, Conv2D, BatchNormalization), in order
 	compiled *compiled
 	lr       float64         // learning rate for the next engine (the optimizer's variable holds it once built)
 	optState *OptimizerState // optimizer state for the next engine (SetOptimizerState before training)
@@ -40,8 +40,8 @@ type Model struct {
 }
 
 // layerVars are the variables of one layer with weights. Every such layer has two trainable
-// weights, kept in kernel and bias (the optimizer's state pairs its slots that way): Dense's kernel
-// and bias, BatchNormalization's gamma and beta. Stats holds BatchNormalization's moving_mean and
+// weights, kept in kernel and bias (the optimizer's state pairs its slots that way): Dense's and
+// Conv2D's kernel and bias, BatchNormalization's gamma and beta. Stats holds BatchNormalization's moving_mean and
 // moving_variance, which the train step sets and the optimizer never sees.
 type layerVars struct {
 	layer        int // index in spec.Layers
@@ -50,7 +50,7 @@ type layerVars struct {
 	stats        []*model.Variable
 }
 
-// isDense reports whether the variables are a Dense layer's (kernel and bias).
+// isDense reports whether the variables are a kernel and a bias (a Dense or Conv2D layer's).
 func (lv *layerVars) isDense() bool { return lv.stats == nil }
 
 // Sequential builds a model from an input shape (per sample, e.g. []int{32, 32, 3}) and a stack of
@@ -99,7 +99,8 @@ func normalizeSpec(spec ModelSpec) (ModelSpec, [][]int, error) {
 	in := spec.InputShape
 	for i := range layers {
 		l := &layers[i]
-		if l.Type == LayerDense {
+		l.fill2DDefaults()
+		if l.Type == LayerDense || l.Type == LayerConv2D {
 			if l.KernelInitializer == "" {
 				l.KernelInitializer = "glorot_uniform"
 			}
@@ -114,7 +115,9 @@ func normalizeSpec(spec ModelSpec) (ModelSpec, [][]int, error) {
 		in = shapes[i]
 	}
 	if len(in) != 1 {
-		return spec, nil, fmt.Errorf("keras: the last layer outputs per-sample shape %v; a classifier needs a flat output (add keras.Flatten and keras.Dense)", in)
+		last := layers[len(layers)-1]
+		return spec, nil, fmt.Errorf("keras: layers[%d] (%s), the last layer, outputs per-sample shape %v; a classifier needs a flat output (add keras.Flatten() or keras.GlobalAveragePooling2D() before the last Dense)",
+			len(layers)-1, last.Type, in)
 	}
 	spec.Layers = layers
 	return spec, shapes, nil

@@ -82,7 +82,7 @@ func TestModelSpecValidation(t *testing.T) {
 		{"zero units", []int{3}, []LayerSpec{Dense(0, "relu")}, "Units"},
 		{"dropout rate", []int{3}, []LayerSpec{Dropout(1), Dense(2, "softmax")}, "layers[0] (Dropout): Rate"},
 		{"dense on images", []int{4, 4}, []LayerSpec{Dense(2, "softmax")}, "add keras.Flatten()"},
-		{"unknown layer", []int{3}, []LayerSpec{{Type: "Conv2D"}}, `unknown layer type "Conv2D"`},
+		{"unknown layer", []int{3}, []LayerSpec{{Type: "Conv3D"}}, `unknown layer type "Conv3D" (want one of Flatten, Dense`},
 		{"duplicate names", []int{3}, []LayerSpec{Dense(2, "relu").Named("a"), Dense(2, "softmax").Named("a")}, `"a" is used twice`},
 		{"bad activation layer", []int{3}, []LayerSpec{Dense(2, ""), ActivationLayer("gelu")}, "layers[1] (Activation)"},
 	} {

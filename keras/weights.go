@@ -9,15 +9,18 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// LayerWeights are the weights of one layer as plain Go values: a Dense layer's in Kernel and Bias,
-// any other layer's in Others.
+// LayerWeights are the weights of one layer as plain Go values: a Dense or Conv2D layer's in Kernel
+// and Bias, any other layer's in Others.
 type LayerWeights struct {
-	Name        string    `json:"name"`
-	Kernel      []float32 `json:"-"` // row-major [KernelShape[0] inputs, KernelShape[1] units]
+	Name string `json:"name"`
+	// Kernel is row-major in KernelShape, Keras's: Dense [inputs, units], Conv2D [height, width,
+	// input channels, filters].
+	Kernel      []float32 `json:"-"`
 	KernelShape []int     `json:"kernel_shape"`
-	Bias        []float32 `json:"-"` // one per unit
-	// Others are the weights of a layer that is not Dense, by Keras's names and in Keras's order:
-	// BatchNormalization's gamma, beta, moving_mean and moving_variance. Nil for a Dense layer.
+	Bias        []float32 `json:"-"` // one per unit (filter)
+	// Others are the weights of a layer that is neither Dense nor Conv2D, by Keras's names and in
+	// Keras's order: BatchNormalization's gamma, beta, moving_mean and moving_variance. Nil for a
+	// Dense or Conv2D layer.
 	Others []Weight `json:"-"`
 }
 
@@ -28,7 +31,7 @@ type Weight struct {
 	Values []float32 // row-major
 }
 
-// Weights returns a copy of the weights of every layer that has some (Dense, BatchNormalization),
+// Weights returns a copy of the weights of every layer that has some (Dense, Conv2D, BatchNormalization),
 // in order, like model.get_weights() (which also lists the moving statistics).
 func (m *Model) Weights() ([]LayerWeights, error) {
 	out := make([]LayerWeights, 0, len(m.weights))

@@ -14,9 +14,9 @@ import (
 var weightsMagic = []byte("KERASGO\x01")
 
 // writeWeights writes the layers' weights: the magic, the number of tensors, then per tensor its
-// name ("LAYER/kernel", "LAYER/bias" for a Dense layer, "LAYER/" and Keras's name for the others),
-// rank, dimensions and float32 values (all little-endian, counts as uint32), and finally the
-// SHA-256 of everything before it.
+// name ("LAYER/kernel", "LAYER/bias" for a Dense or Conv2D layer, "LAYER/" and Keras's name for
+// the others), rank, dimensions and float32 values (all little-endian, counts as uint32), and
+// finally the SHA-256 of everything before it.
 func writeWeights(w io.Writer, layers []LayerWeights) error {
 	h := sha256.New()
 	mw := io.MultiWriter(w, h)
@@ -61,8 +61,8 @@ func writeWeights(w io.Writer, layers []LayerWeights) error {
 	return err
 }
 
-// readWeights reads what writeWeights wrote, checking the checksum. A Dense layer's tensors are a
-// kernel then a bias; the consecutive tensors of any other layer go to its Others.
+// readWeights reads what writeWeights wrote, checking the checksum. A Dense or Conv2D layer's
+// tensors are a kernel then a bias; the consecutive tensors of any other layer go to its Others.
 func readWeights(r io.Reader) ([]LayerWeights, error) {
 	h := sha256.New()
 	tr := io.TeeReader(r, h)

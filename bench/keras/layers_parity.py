@@ -5,7 +5,8 @@ runs cifarlab's on the same ones and compares.
 
 Each case is a small Sequential model (its layers, input shape and weights in Keras's order), a
 batch x and a fixed cotangent r: the result is the output y = model(x, training=...), the
-gradients of sum(y·r) with respect to x and to every trainable weight, and every non-trainable
+gradients of sum(y·r) + the model's losses (its kernel regularizers' penalties) with respect to x
+and to every trainable weight, and every non-trainable
 weight after the call (BatchNormalization's moving statistics after one training step; an adapted
 Normalization's mean and variance). A Normalization is adapted to the case's "adapt" data by
 Keras itself. An AlphaDropout draws its mask from the case's "keep" values (1 kept, 0 dropped)
@@ -40,10 +41,16 @@ def _uniform(shape, *args, **kwargs):
 keras_ops.random.uniform = _uniform
 
 
+def regularizer(spec):
+    """The layer's kernel regularizer: keras.regularizers.L2 when the case gives a factor."""
+    return keras.regularizers.L2(spec["l2"]) if spec.get("l2") else None
+
+
 def layer(spec):
     t = spec["type"]
     if t == "Dense":
-        return keras.layers.Dense(spec["units"], activation=spec.get("activation") or None)
+        return keras.layers.Dense(spec["units"], activation=spec.get("activation") or None,
+                                  kernel_regularizer=regularizer(spec))
     if t == "BatchNormalization":
         return keras.layers.BatchNormalization(momentum=spec["momentum"], epsilon=spec["epsilon"])
     if t == "AlphaDropout":
@@ -52,6 +59,17 @@ def layer(spec):
         return keras.layers.Flatten()
     if t == "Normalization":
         return keras.layers.Normalization()
+    if t == "Conv2D":
+        return keras.layers.Conv2D(spec["filters"], tuple(spec["kernel_size"]), strides=tuple(spec["strides"]),
+                                   padding=spec["padding"], activation=spec.get("activation") or None,
+                                   kernel_regularizer=regularizer(spec))
+    if t == "MaxPooling2D":
+        return keras.layers.MaxPooling2D(tuple(spec["pool_size"]), strides=tuple(spec["strides"]), padding=spec["padding"])
+    if t == "AveragePooling2D":
+        return keras.layers.AveragePooling2D(tuple(spec["pool_size"]), strides=tuple(spec["strides"]),
+                                             padding=spec["padding"])
+    if t == "GlobalAveragePooling2D":
+        return keras.layers.GlobalAveragePooling2D()
     raise ValueError(f"unknown layer {t}")
 
 
@@ -80,8 +98,8 @@ def run_case(c):
     ntv = [v.value for v in model.non_trainable_variables]
 
     def loss(x, tv):
-        y, new_ntv = model.stateless_call(tv, ntv, x, training=c["training"])
-        return jnp.sum(y * r), (y, new_ntv)
+        y, new_ntv, losses = model.stateless_call(tv, ntv, x, training=c["training"], return_losses=True)
+        return jnp.sum(y * r) + sum(losses), (y, new_ntv)
 
     (_, (y, new_ntv)), (gx, gtv) = jax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(jnp.asarray(x), tv)
     _fixed_uniform = None
