@@ -68,21 +68,34 @@ func checkInitializer(name Initializer) error {
 }
 
 // initialize fills values with the named initializer for a tensor of the given shape ([in, out]
-// kernels or [out] biases; fans are computed as Keras does for dense kernels).
+// dense kernels, [kh, kw, in, out] convolution kernels or [out] biases).
 func initialize(name Initializer, rng *rand.Rand, values []float32, shape []int) error {
 	fn, ok := initializers[name]
 	if !ok {
 		return checkInitializer(name)
 	}
-	fanIn, fanOut := 1, 1
-	switch len(shape) {
-	case 1:
-		fanIn, fanOut = shape[0], shape[0]
-	case 2:
-		fanIn, fanOut = shape[0], shape[1]
-	}
+	fanIn, fanOut := computeFans(shape)
 	fn(rng, values, fanIn, fanOut)
 	return nil
+}
+
+// computeFans returns a weight's fan-in and fan-out as Keras's compute_fans does: a vector's
+// length for both; [in, out] for a matrix; for a convolution kernel [kh, kw, ..., in, out], in and
+// out times the receptive field kh·kw·....
+func computeFans(shape []int) (fanIn, fanOut int) {
+	switch len(shape) {
+	case 0:
+		return 1, 1
+	case 1:
+		return shape[0], shape[0]
+	case 2:
+		return shape[0], shape[1]
+	}
+	receptive := 1
+	for _, d := range shape[:len(shape)-2] {
+		receptive *= d
+	}
+	return shape[len(shape)-2] * receptive, shape[len(shape)-1] * receptive
 }
 
 // uniform draws from U(-limit, limit).
