@@ -175,6 +175,11 @@ func (e *engine) forward(x *graph.Node, p pass) (out, logits *graph.Node) {
 			logits = nil
 		case LayerActivation:
 			activate(l.Activation)
+		case LayerRandomFlip, LayerRandomTranslation, LayerRandomRotation:
+			if p.training && p.key != nil {
+				x = augment(x, l, m.spec.Seed, i, p.key)
+				logits = nil
+			}
 		case LayerDropout:
 			if p.key != nil && l.Rate > 0 {
 				x = dropout(x, l.Rate, m.spec.Seed, i, p.key, offset())
