@@ -210,7 +210,7 @@ func ksUniform(values []float64, lo, hi float64) float64 {
 // images, layers and steps. A Kolmogorov-Smirnov distance above 1.95/√n has probability 0.001.
 func TestAugmentationDraws(t *testing.T) {
 	const n = 2000
-	const size = 9 // odd: the rotation's center is a pixel
+	const size = 9                     // odd: the rotation's center is a pixel
 	ramp := func(axis int) []float32 { // value = the column (axis 1) or row (axis 0) index
 		x := make([]float32, n*size*size)
 		for i := range x {
