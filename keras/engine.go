@@ -67,10 +67,9 @@ func (e *engine) build() error {
 			}
 			m.optState = nil
 		}
-		loss := m.compiled.cfg.Loss
 		if e.train, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) (*graph.Node, *graph.Node) {
 			probs, logits := e.forward(x, pass{training: true, key: e.upd.iter.NodeValue(x.Graph())})
-			lossValue := e.withRegularization(graph.ReduceAllMean(perSampleLossOf(loss, probs, logits, y)))
+			lossValue := e.withRegularization(e.meanLoss(probs, logits, y))
 			g := x.Graph()
 			values := make([]*graph.Node, len(e.params))
 			for i, p := range e.params {
@@ -83,7 +82,7 @@ func (e *engine) build() error {
 		}
 		if e.eval, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) (*graph.Node, *graph.Node) {
 			probs, logits := e.forward(x, pass{})
-			return e.withRegularization(graph.ReduceAllMean(perSampleLossOf(loss, probs, logits, y))), correctCount(probs, y)
+			return e.withRegularization(e.meanLoss(probs, logits, y)), correctCount(probs, y)
 		}); err != nil {
 			return fmt.Errorf("keras: building the evaluation step: %w", err)
 		}
@@ -101,6 +100,17 @@ func (e *engine) build() error {
 		return fmt.Errorf("keras: building the prediction step with dropout: %w", err)
 	}
 	return nil
+}
+
+// meanLoss is the compiled loss of a batch: the mean over its samples of the loss of the model's
+// output out (with logits, a softmax output's input, or nil) against the labels y. With FromLogits
+// the output itself is the logits.
+func (e *engine) meanLoss(out, logits, y *graph.Node) *graph.Node {
+	cfg := e.model.compiled.cfg
+	if cfg.FromLogits {
+		logits = out
+	}
+	return graph.ReduceAllMean(perSampleLossOf(cfg.Loss, out, logits, y))
 }
 
 // withRegularization adds the layers' weight penalties to a batch's mean loss, as Keras adds
