@@ -38,7 +38,8 @@ type layerParitySpec struct {
 }
 
 // layersParityCase is a small model on a fixed batch (Kind "model"), random preprocessing layers
-// in training on cifarlab's draws (Kind "augment") or a large draw of an initializer (Kind
+// in training on cifarlab's draws (Kind "augment"), a compiled cross-entropy on a batch of outputs
+// (Kind "loss") or a large draw of an initializer (Kind
 // "initializer").
 type layersParityCase struct {
 	Kind        string            `json:"kind"`
@@ -51,6 +52,9 @@ type layersParityCase struct {
 	Adapt       []float32         `json:"adapt,omitempty"` // a Normalization's data
 	Keep        []float32         `json:"keep,omitempty"`  // an AlphaDropout's mask (1 kept)
 	U           [][]float32       `json:"u,omitempty"`     // the augment layers' draws, one slice per Keras call
+	Loss        Loss              `json:"loss,omitempty"`
+	FromLogits  bool              `json:"from_logits,omitempty"`
+	Labels      []float32         `json:"labels,omitempty"` // a loss case's class ids or one-hot rows
 	Initializer Initializer       `json:"initializer,omitempty"`
 	Shape       []int             `json:"shape,omitempty"`
 }
@@ -194,6 +198,25 @@ func layersParityCases(t *testing.T) []layersParityCase {
 		cases = append(cases, layersParityCase{Kind: "augment", Name: a.name, InputShape: a.shape,
 			X: normal(n*product(a.shape), 1, 0.5), Training: true, Layers: append(a.layers, layerParitySpec{Type: LayerFlatten})})
 	}
+	// Logits of a batch of 8 in 5 classes: moderate ones, and a confident wrong prediction whose
+	// probability is far below the 1e-7 of the clip (from logits, nothing is clipped).
+	logits := normal(batch*5, 2, 0)
+	logits[0], logits[1] = -30, 30 // sample 0 (label 0) predicts class 1
+	ids := make([]float32, batch)
+	oneHot := make([]float32, batch*5)
+	for i := range ids {
+		if i > 0 {
+			ids[i] = float32(rng.IntN(5))
+		}
+		oneHot[i*5+int(ids[i])] = 1
+	}
+	for _, l := range []struct {
+		loss   Loss
+		labels []float32
+	}{{LossSparseCategoricalCrossentropy, ids}, {LossCategoricalCrossentropy, oneHot}} {
+		cases = append(cases, layersParityCase{Kind: "loss", Name: string(l.loss) + " from logits", InputShape: []int{5},
+			X: logits, Loss: l.loss, FromLogits: true, Labels: l.labels})
+	}
 	for _, init := range []Initializer{LeCunNormal, LeCunUniform, GlorotNormal, HeUniform, HeNormal, GlorotUniform} {
 		cases = append(cases, layersParityCase{Kind: "initializer", Name: string(init), Initializer: init, Shape: []int{400, 300}})
 	}
@@ -315,6 +338,50 @@ func (c *layersParityCase) augmentationDraws(t *testing.T, m *Model) {
 	}
 }
 
+// goLoss computes a loss case the way a compiled model does (the engine's meanLoss on the model's
+// output): the loss and its gradient with respect to the output.
+func (c *layersParityCase) goLoss(t *testing.T) (float32, []float32) {
+	t.Helper()
+	m, err := Sequential(c.InputShape, ActivationLayer(Linear))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(CompileConfig{Optimizer: SGD(0.1), Loss: c.Loss, FromLogits: c.FromLogits}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.dropEngine)
+	e, err := m.engineFor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, err := model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) []*graph.Node {
+		out, logits := e.forward(x, pass{})
+		loss := e.meanLoss(out, logits, y)
+		return []*graph.Node{loss, graph.Gradient(loss, x)[0]}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	n := len(c.Labels)
+	var y *tensors.Tensor
+	if c.Loss.Sparse() {
+		ids := make([]int32, n)
+		for i, v := range c.Labels {
+			ids[i] = int32(v)
+		}
+		y = tensors.FromFlatDataAndDimensions(ids, n)
+	} else {
+		n /= c.InputShape[0]
+		y = tensors.FromFlatDataAndDimensions(c.Labels, n, c.InputShape[0])
+	}
+	outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(c.X, n, c.InputShape[0]), y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tensors.ToScalar[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1])
+}
+
 // goRun runs a case's forward pass and the gradients of sum(y·r) with respect to x and to every
 // trainable weight (in m.weights order, kernel then bias), through cifarlab's own forward.
 func (c *layersParityCase) goRun(t *testing.T, m *Model) (y, gradX []float32, grads map[[2]string][]float32) {
@@ -363,7 +430,8 @@ func (c *layersParityCase) goRun(t *testing.T, m *Model) (y, gradX []float32, gr
 // cifarlab's new layers compute what Keras 3's do: forward values, the gradients with respect to
 // the inputs and every trainable weight, BatchNormalization's moving statistics after a training
 // step, an adapted Normalization's statistics, AlphaDropout's transform on a given mask, the random
-// preprocessing layers' outputs in training on cifarlab's draws, and the
+// preprocessing layers' outputs in training on cifarlab's draws, the cross-entropies from logits
+// (value and gradient, a confident wrong prediction unclipped), and the
 // statistics of the initializers' draws (Keras through bench/keras/layers_parity.py, JAX backend).
 func TestLayersParityWithKeras(t *testing.T) {
 	py := kerasPythonOrSkip(t)
@@ -393,6 +461,12 @@ func TestLayersParityWithKeras(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			if c.Kind == "initializer" {
 				initializerParity(t, c, want[i])
+				return
+			}
+			if c.Kind == "loss" {
+				value, gradX := c.goLoss(t)
+				compareParity(t, "loss", []float32{value}, want[i].Y, 0)
+				compareParity(t, "gradient w.r.t. the logits", gradX, want[i].GradX, 0)
 				return
 			}
 			if c.Kind == "augment" {

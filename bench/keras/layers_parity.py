@@ -18,6 +18,10 @@ returns the next of the case's "u" values (uniform in [0, 1), scaled to the call
 maxval) as jax.random.uniform scales them), so that Keras's own get_random_transformation and
 transform_images run on the values cifarlab drew. The result is the output y.
 
+A case "loss" computes a Keras cross-entropy loss object (its "loss" name and "from_logits") on the
+case's x as the model's output and its "labels" (class ids or one-hot rows): y is the loss value
+(Keras's mean over the batch) and grad_x its gradient with respect to x.
+
 A case "initializer" instead draws a kernel of the given shape with a Keras initializer and
 returns its mean, standard deviation and largest magnitude.
 """
@@ -109,6 +113,15 @@ def run_case(c):
         return {"mean": float(w.mean()), "std": float(w.std()), "max_abs": float(np.abs(w).max())}
     shape = tuple(c["input_shape"])
     x = np.asarray(c["x"], dtype=np.float32).reshape((-1,) + shape)
+    if c["kind"] == "loss":
+        sparse = c["loss"] == "sparse_categorical_crossentropy"
+        cls = keras.losses.SparseCategoricalCrossentropy if sparse else keras.losses.CategoricalCrossentropy
+        loss_fn = cls(from_logits=c["from_logits"])
+        labels = np.asarray(c["labels"], dtype=np.int32 if sparse else np.float32)
+        if not sparse:
+            labels = labels.reshape(x.shape)
+        value, gx = jax.value_and_grad(lambda z: loss_fn(labels, z))(jnp.asarray(x))
+        return {"y": [float(value)], "grad_x": np.asarray(gx, dtype=np.float64).ravel().tolist()}
     if c["kind"] == "augment":
         model = keras.Sequential([keras.Input(shape)] + [layer(spec) for spec in c["layers"]])
         _draws.extend(c["u"])
