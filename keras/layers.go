@@ -327,6 +327,15 @@ func (l LayerSpec) check(i int, in []int) error {
 		}
 		return fmt.Errorf("keras: %s: unknown layer type %q (want one of %s)", field, l.Type, strings.Join(names, ", "))
 	}
+	if l.Mode != "" && l.Type != LayerRandomFlip {
+		return fmt.Errorf("keras: %s: Mode applies to RandomFlip only", field)
+	}
+	if (l.HeightFactor != 0 || l.WidthFactor != 0) && l.Type != LayerRandomTranslation {
+		return fmt.Errorf("keras: %s: HeightFactor and WidthFactor apply to RandomTranslation only", field)
+	}
+	if l.Factor != 0 && l.Type != LayerRandomRotation {
+		return fmt.Errorf("keras: %s: Factor applies to RandomRotation only", field)
+	}
 	if !l.KernelRegularizer.IsZero() && l.Type != LayerDense && l.Type != LayerConv2D {
 		return fmt.Errorf("keras: %s: KernelRegularizer applies to Dense and Conv2D layers only", field)
 	}
