@@ -99,7 +99,7 @@ func augmentationDraws(t LayerType) int {
 func augment(x *graph.Node, l LayerSpec, seed int64, layer int, key *graph.Node) *graph.Node {
 	batch := x.Shape().Dimensions[0]
 	u := hashUniform(x.Graph(), []int{batch, augmentationDraws(l.Type)}, seed, layer, key, nil)
-	return graph.StopGradient(augmentWith(graph.StopGradient(x), l, u))
+	return graph.StopGradient(augmentWith(x, l, u))
 }
 
 // augmentWith applies a random preprocessing layer to x [B, H, W, C] with the given uniform draws
@@ -124,11 +124,8 @@ func augmentWith(x *graph.Node, l LayerSpec, u *graph.Node) *graph.Node {
 		dy, dx := scaled(col(0), l.HeightFactor, float64(h)), scaled(col(1), l.WidthFactor, float64(w))
 		return affineTransform(x, translationMatrix(dx, dy))
 	case LayerRandomRotation:
-		lower := -math.Abs(l.Factor)
-		if lower < -1 {
-			lower = -1
-		}
-		degrees := graph.AddScalar(graph.MulScalar(col(0), (math.Abs(l.Factor)-lower)*360), lower*360)
+		f := math.Abs(l.Factor)
+		degrees := graph.AddScalar(graph.MulScalar(col(0), 720*f), -360*f) // Keras's uniform(−360f, 360f)
 		return affineTransform(x, rotationMatrix(degrees, h, w))
 	}
 	return x
