@@ -123,7 +123,8 @@ func (e *engine) withRegularization(loss *graph.Node) *graph.Node {
 }
 
 // pass says how forward runs. In training, BatchNormalization normalizes by the batch's
-// statistics and updates its moving ones; otherwise by the moving ones. With a key, dropout and
+// statistics and updates its moving ones (otherwise by the moving ones), and the augmentation
+// layers transform the images with the draws of the key (the training step). With a key, dropout and
 // alpha dropout are on, with the masks that key chooses (the training step, or a prediction's
 // sample); row, when set, is the index of the batch's first sample in the whole input, so that a
 // prediction's masks do not depend on the batch size.
