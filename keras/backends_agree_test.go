@@ -79,6 +79,7 @@ var labModels = []struct {
 	{"selfnormalizing", selfNormalizingLabModel, 64},
 	{"exercise2-schedule", scheduledLabModel, 128},
 	{"cnn", cnnLabModel, 32},
+	{"cnn-augment", cnnAugmentLabModel, 32},
 }
 
 // cnnLabModel is a small CNN with issue 26's layers on CIFAR-shaped inputs: Conv2D "same" with L2,
@@ -95,6 +96,20 @@ func cnnLabModel() (*Model, error) {
 		return nil, err
 	}
 	return m, m.Compile(CompileConfig{Optimizer: Adam(1e-3), Loss: LossSparseCategoricalCrossentropy, Metrics: []Metric{MetricAccuracy}})
+}
+
+// cnnAugmentLabModel is TensorFlow's tutorial CNN shrunk, with the augmentation layers first and
+// logits out (Dense(10) and FromLogits, as the tutorial compiles it); class ids.
+func cnnAugmentLabModel() (*Model, error) {
+	m, err := NewModel(ModelSpec{InputShape: []int{32, 32, 3}, Seed: 42, Layers: []LayerSpec{
+		RandomFlip(Horizontal), RandomTranslation(0.1, 0.1), RandomRotation(0.1),
+		Conv2D(8, 3, ReLU), MaxPooling2D(2), Conv2D(8, 3, ReLU), MaxPooling2D(2),
+		Flatten(), Dense(16, ReLU), Dense(10, Linear),
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return m, m.Compile(CompileConfig{Optimizer: Adam(1e-3), Loss: LossSparseCategoricalCrossentropy, FromLogits: true, Metrics: []Metric{MetricAccuracy}})
 }
 
 // scheduledLabModel is exercise 2's model with a learning-rate schedule (issue 27): Nadam whose

@@ -32,6 +32,12 @@ type CompileConfig struct {
 	// Loss is "categorical_crossentropy" (one-hot labels), "sparse_categorical_crossentropy" (class
 	// ids) or "mean_squared_error" (also "mse"; one-hot labels, on the model's output).
 	Loss Loss `json:"loss"`
+	// FromLogits says that the model outputs logits (a last Dense without activation), like Keras's
+	// SparseCategoricalCrossentropy(from_logits=True): the cross-entropy applies the softmax
+	// itself, Predict returns the logits, and accuracy is the argmax of the logits. It applies to
+	// the cross-entropies only; with a softmax output, Compile returns an error (Keras warns that
+	// the output "does not represent logits" and trains on the softmax of a softmax).
+	FromLogits bool `json:"from_logits,omitempty"`
 	// Metrics may hold "accuracy" (or "acc"); the epoch lines then show it. Accuracy is always
 	// recorded in the History.
 	Metrics []Metric `json:"metrics,omitempty"`
@@ -180,6 +186,13 @@ func (m *Model) Compile(cfg CompileConfig) error {
 	if err != nil {
 		return err
 	}
+	if c.cfg.FromLogits {
+		if i, ok := m.softmaxOutput(); ok {
+			l := m.spec.Layers[i]
+			return fmt.Errorf("keras: compile: FromLogits is set but layers[%d] (%s %q), the output, applies a softmax, so the model outputs probabilities, not logits; remove the softmax (keras.Dense(%d, keras.Linear)) or leave FromLogits false",
+				i, l.Type, l.Name, m.NumOutputs())
+		}
+	}
 	m.dropEngine()
 	m.compiled = c
 	m.lr = c.cfg.Optimizer.LearningRate
@@ -204,6 +217,9 @@ func checkCompile(cfg CompileConfig) (*compiled, error) {
 	default:
 		return nil, fmt.Errorf("keras: compile: Loss %q is unknown (want categorical_crossentropy, sparse_categorical_crossentropy or mean_squared_error)", cfg.Loss)
 	}
+	if cfg.FromLogits && cfg.Loss == LossMeanSquaredError {
+		return nil, fmt.Errorf("keras: compile: FromLogits applies to the cross-entropy losses, not %s", cfg.Loss)
+	}
 	c := &compiled{}
 	metrics := make([]Metric, 0, len(cfg.Metrics))
 	for i, name := range cfg.Metrics {
@@ -218,6 +234,25 @@ func checkCompile(cfg CompileConfig) (*compiled, error) {
 	cfg.Metrics = metrics
 	c.cfg = cfg
 	return c, nil
+}
+
+// softmaxOutput reports whether the model's output is a softmax's: the last layer that changes
+// values in inference is a Dense or Conv2D with the softmax activation or a softmax Activation
+// layer (with its index).
+func (m *Model) softmaxOutput() (int, bool) {
+	for i := len(m.spec.Layers) - 1; i >= 0; i-- {
+		l := m.spec.Layers[i]
+		switch {
+		case l.Type == LayerDropout || l.Type == LayerAlphaDropout || l.Type == LayerFlatten || isAugmentation(l.Type):
+			continue // the identity in inference, or a reshape
+		case l.Type == LayerActivation && (l.Activation == Linear || l.Activation == ""):
+			continue
+		case l.Type == LayerDense || l.Type == LayerConv2D || l.Type == LayerActivation:
+			return i, l.Activation == Softmax
+		}
+		return i, false
+	}
+	return 0, false
 }
 
 // CompileConfig returns the model's compile settings (normalized, Keras defaults filled in) and

@@ -4,11 +4,12 @@
 // stack of Flatten, Dense, Dropout and activation layers, BatchNormalization, AlphaDropout (with
 // SELU and LeCun-normal kernels) and Normalization (adapted to the training data); Conv2D,
 // MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D on [height, width, channels] images,
-// with Keras's "valid" and "same" paddings and strides; the L2 kernel regularizer on Dense and
-// Conv2D; Compile with SGD, Adam,
-// Nadam or RMSprop, optionally with a learning-rate schedule (ExponentialDecay,
-// PiecewiseConstantDecay, CosineDecay), and a categorical, sparse categorical or mean squared
-// error loss; Fit with Keras's validation split, shuffling, progress lines and callbacks
+// with Keras's "valid" and "same" paddings and strides; the augmentation layers RandomFlip,
+// RandomTranslation and RandomRotation (active only in training, fill "reflect", bilinear); the L2
+// kernel regularizer on Dense and Conv2D; Compile with SGD, Adam, Nadam or RMSprop, optionally
+// with a learning-rate schedule (ExponentialDecay, PiecewiseConstantDecay, CosineDecay), and a
+// categorical, sparse categorical (both optionally from logits, FromLogits) or mean squared error
+// loss; Fit with Keras's validation split, shuffling, progress lines and callbacks
 // (EarlyStopping, ReduceLROnPlateau, OneCycleScheduler, TerminateOnNaN or your own); Evaluate,
 // Predict and MCPredict (Monte Carlo Dropout); Save and Load. It knows nothing of a dataset or an
 // application: package keras/runs adds memoized training on top of Fit (runs.FitOrLoad), and
@@ -41,9 +42,10 @@
 // every epoch (what Keras does with its seed set), running sample-weighted epoch means for the
 // training metrics, and the callbacks' messages word for word.
 //
-// Everything random (initial weights, shuffles, dropout) comes from the model's seed, so the same
-// seed gives the same History on the same backend; dropout masks are a hash of the seed, the layer
-// and the step, so that every GoMLX backend draws the same ones. Models run on the backend given
+// Everything random (initial weights, shuffles, dropout, augmentation) comes from the model's seed,
+// so the same seed gives the same History on the same backend; dropout masks and the augmentation
+// layers' draws are a hash of the seed, the layer and the step, so that every GoMLX backend draws
+// the same ones. Models run on the backend given
 // with SetDefaultBackend or Model.SetBackend (package backend starts XLA or the pure-Go backend),
 // and on GoMLX's pure-Go backend when none is given.
 //

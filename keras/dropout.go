@@ -48,20 +48,26 @@ func alphaDropoutAffine(rate float64) (a, b float64) {
 // the same masks on XLA (CPU or GPU) and on the pure-Go backend, so their training runs can be
 // compared value by value. (The backends' own random bit generators differ.)
 func dropoutKeep(x *graph.Node, rate float64, seed int64, layer int, key, offset *graph.Node) *graph.Node {
-	g := x.Graph()
+	uniform := hashUniform(x.Graph(), x.Shape().Dimensions, seed, layer, key, offset)
+	return graph.GreaterOrEqual(uniform, graph.Scalar(x.Graph(), dtypes.Float32, rate))
+}
+
+// hashUniform draws float32 values in [0, 1) of the given dimensions (multiples of 2⁻²⁴, exact in
+// float32) from a hash of the model's seed, the layer's index, key and each value's position (plus
+// offset, when not nil), as dropoutKeep describes.
+func hashUniform(g *graph.Graph, dims []int, seed int64, layer int, key, offset *graph.Node) *graph.Node {
 	u32 := func(v uint32) *graph.Node { return graph.Scalar(g, dtypes.Uint32, v) }
 	k := graph.ConvertDType(key, dtypes.Uint32)
 	k = graph.BitwiseXor(graph.Mul(k, u32(0x9e3779b9)),
 		u32(uint32(seed)*0x85ebca6b^uint32(uint64(seed)>>32)*0xc2b2ae35^uint32(layer+1)*0x27d4eb2f))
 	k = mix32(k)
-	idx := graph.Reshape(graph.IotaFull(g, shapes.Make(dtypes.Uint32, x.Shape().Size())), x.Shape().Dimensions...)
+	idx := graph.Reshape(graph.IotaFull(g, shapes.Make(dtypes.Uint32, product(dims))), dims...)
 	if offset != nil {
 		idx = graph.Add(idx, graph.ConvertDType(offset, dtypes.Uint32))
 	}
 	bits := mix32(graph.Add(graph.Mul(idx, u32(0xcc9e2d51)), k))
-	// The top 24 bits as a float32 in [0, 1): exact in float32, so the comparison is too.
-	uniform := graph.MulScalar(graph.ConvertDType(graph.BitwiseShiftRightLogicalScalar(bits, uint32(8)), dtypes.Float32), 1.0/(1<<24))
-	return graph.GreaterOrEqual(uniform, graph.Scalar(g, dtypes.Float32, rate))
+	// The top 24 bits as a float32 in [0, 1): exact in float32, so comparisons are too.
+	return graph.MulScalar(graph.ConvertDType(graph.BitwiseShiftRightLogicalScalar(bits, uint32(8)), dtypes.Float32), 1.0/(1<<24))
 }
 
 // mix32 is the "lowbias32" integer finalizer (Chris Wellons' hash-prospector): every output bit

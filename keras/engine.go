@@ -67,10 +67,9 @@ func (e *engine) build() error {
 			}
 			m.optState = nil
 		}
-		loss := m.compiled.cfg.Loss
 		if e.train, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) (*graph.Node, *graph.Node) {
 			probs, logits := e.forward(x, pass{training: true, key: e.upd.iter.NodeValue(x.Graph())})
-			lossValue := e.withRegularization(graph.ReduceAllMean(perSampleLossOf(loss, probs, logits, y)))
+			lossValue := e.withRegularization(e.meanLoss(probs, logits, y))
 			g := x.Graph()
 			values := make([]*graph.Node, len(e.params))
 			for i, p := range e.params {
@@ -83,7 +82,7 @@ func (e *engine) build() error {
 		}
 		if e.eval, err = model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) (*graph.Node, *graph.Node) {
 			probs, logits := e.forward(x, pass{})
-			return e.withRegularization(graph.ReduceAllMean(perSampleLossOf(loss, probs, logits, y))), correctCount(probs, y)
+			return e.withRegularization(e.meanLoss(probs, logits, y)), correctCount(probs, y)
 		}); err != nil {
 			return fmt.Errorf("keras: building the evaluation step: %w", err)
 		}
@@ -103,6 +102,17 @@ func (e *engine) build() error {
 	return nil
 }
 
+// meanLoss is the compiled loss of a batch: the mean over its samples of the loss of the model's
+// output out (with logits, a softmax output's input, or nil) against the labels y. With FromLogits
+// the output itself is the logits.
+func (e *engine) meanLoss(out, logits, y *graph.Node) *graph.Node {
+	cfg := e.model.compiled.cfg
+	if cfg.FromLogits {
+		logits = out
+	}
+	return graph.ReduceAllMean(perSampleLossOf(cfg.Loss, out, logits, y))
+}
+
 // withRegularization adds the layers' weight penalties to a batch's mean loss, as Keras adds
 // model.losses to the loss it trains on and reports.
 func (e *engine) withRegularization(loss *graph.Node) *graph.Node {
@@ -113,7 +123,8 @@ func (e *engine) withRegularization(loss *graph.Node) *graph.Node {
 }
 
 // pass says how forward runs. In training, BatchNormalization normalizes by the batch's
-// statistics and updates its moving ones; otherwise by the moving ones. With a key, dropout and
+// statistics and updates its moving ones (otherwise by the moving ones), and the augmentation
+// layers transform the images with the draws of the key (the training step). With a key, dropout and
 // alpha dropout are on, with the masks that key chooses (the training step, or a prediction's
 // sample); row, when set, is the index of the batch's first sample in the whole input, so that a
 // prediction's masks do not depend on the batch size.
@@ -175,6 +186,11 @@ func (e *engine) forward(x *graph.Node, p pass) (out, logits *graph.Node) {
 			logits = nil
 		case LayerActivation:
 			activate(l.Activation)
+		case LayerRandomFlip, LayerRandomTranslation, LayerRandomRotation:
+			if p.training && p.key != nil {
+				x = augment(x, l, m.spec.Seed, i, p.key)
+				logits = nil
+			}
 		case LayerDropout:
 			if p.key != nil && l.Rate > 0 {
 				x = dropout(x, l.Rate, m.spec.Seed, i, p.key, offset())

@@ -86,7 +86,8 @@ func (m *Model) predictWith(what string, x Array, batchSize int, batch func(e *e
 // Carlo Dropout: Keras's model(x, training=True) on a model whose only training-dependent layers
 // are dropout layers. BatchNormalization keeps its moving statistics, as Géron's MCDropout layer
 // recommends (a Dropout subclass whose call always passes training=True), not the batch's
-// statistics that model(x, training=True) would use. Sample chooses the dropout masks (≥ 0): the
+// statistics that model(x, training=True) would use; the augmentation layers (RandomFlip, ...)
+// stay off, as in Géron's MCDropout, where only the dropout layers train. Sample chooses the dropout masks (≥ 0): the
 // same sample gives the same masks, whatever the batch size; different samples, different ones.
 func (m *Model) PredictWithDropout(x Array, batchSize, sample int) (Array, error) {
 	if sample < 0 || sample >= 1<<31 {

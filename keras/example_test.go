@@ -59,6 +59,37 @@ func ExampleConv2D() {
 	// Output: 122570 parameters
 }
 
+// TensorFlow's CNN tutorial with augmentation, as Keras writes it: the random layers first (they
+// change the images only in Fit), a last Dense without activation, and the loss from its logits
+// (Keras's SparseCategoricalCrossentropy(from_logits=True)); Predict then returns logits.
+func ExampleRandomFlip() {
+	m, err := keras.Sequential([]int{32, 32, 3},
+		keras.RandomFlip(keras.Horizontal),
+		keras.RandomTranslation(0.1, 0.1),
+		keras.RandomRotation(0.1),
+		keras.Conv2D(32, 3, keras.ReLU), keras.MaxPooling2D(2),
+		keras.Conv2D(64, 3, keras.ReLU), keras.MaxPooling2D(2),
+		keras.Conv2D(64, 3, keras.ReLU),
+		keras.Flatten(),
+		keras.Dense(64, keras.ReLU),
+		keras.Dense(10, keras.Linear),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = m.Compile(keras.CompileConfig{
+		Optimizer:  keras.Adam(0.001),
+		Loss:       keras.LossSparseCategoricalCrossentropy,
+		FromLogits: true,
+		Metrics:    []keras.Metric{keras.MetricAccuracy},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(m.CountParams(), "parameters")
+	// Output: 122570 parameters
+}
+
 // Training lab 3's model, as model.fit does in the lab (package keras/runs adds memoized runs on
 // top of Fit; package lab adds the data and the settings). Here on 64 random images, for two
 // epochs; the lab passes its 50,000 training images (cifar's train.Float32() and train.OneHot()).

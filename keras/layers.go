@@ -27,15 +27,21 @@ const (
 	LayerMaxPooling2D           LayerType = "MaxPooling2D"
 	LayerAveragePooling2D       LayerType = "AveragePooling2D"
 	LayerGlobalAveragePooling2D LayerType = "GlobalAveragePooling2D"
+
+	LayerRandomFlip        LayerType = "RandomFlip"
+	LayerRandomTranslation LayerType = "RandomTranslation"
+	LayerRandomRotation    LayerType = "RandomRotation"
 )
 
 // layerTypes are the known layer types, in the order errors list them.
 var layerTypes = []LayerType{LayerFlatten, LayerDense, LayerDropout, LayerActivation, LayerBatchNormalization,
-	LayerAlphaDropout, LayerNormalization, LayerConv2D, LayerMaxPooling2D, LayerAveragePooling2D, LayerGlobalAveragePooling2D}
+	LayerAlphaDropout, LayerNormalization, LayerConv2D, LayerMaxPooling2D, LayerAveragePooling2D, LayerGlobalAveragePooling2D,
+	LayerRandomFlip, LayerRandomTranslation, LayerRandomRotation}
 
 // LayerSpec describes one layer of a Sequential model. Build it with [Flatten], [Dense], [Dropout],
 // [ActivationLayer], [BatchNormalization], [AlphaDropout], [Normalization], [Conv2D],
-// [MaxPooling2D], [AveragePooling2D] or [GlobalAveragePooling2D]; it is plain data (saved as JSON
+// [MaxPooling2D], [AveragePooling2D], [GlobalAveragePooling2D], [RandomFlip], [RandomTranslation]
+// or [RandomRotation]; it is plain data (saved as JSON
 // with the model, and part of a memoized run's key).
 type LayerSpec struct {
 	Type              LayerType   `json:"type"`
@@ -58,6 +64,11 @@ type LayerSpec struct {
 	Padding    Padding `json:"padding,omitempty"`     // Conv2D, pooling (default Valid)
 	// KernelRegularizer is the penalty on a Dense or Conv2D kernel added to the loss.
 	KernelRegularizer Regularizer `json:"kernel_regularizer,omitzero"`
+
+	Mode         FlipMode `json:"mode,omitempty"`          // RandomFlip
+	HeightFactor float64  `json:"height_factor,omitempty"` // RandomTranslation
+	WidthFactor  float64  `json:"width_factor,omitempty"`  // RandomTranslation
+	Factor       float64  `json:"factor,omitempty"`        // RandomRotation
 }
 
 // Flatten reshapes each sample to one axis, like keras.layers.Flatten.
@@ -273,6 +284,10 @@ func (l LayerSpec) check(i int, in []int) error {
 		if err := l.check2D(field, in); err != nil {
 			return err
 		}
+	case LayerRandomFlip, LayerRandomTranslation, LayerRandomRotation:
+		if err := l.checkAugmentation(field, in); err != nil {
+			return err
+		}
 	case LayerDropout, LayerAlphaDropout:
 		if !(l.Rate >= 0 && l.Rate < 1) {
 			return fmt.Errorf("keras: %s: Rate must be in [0, 1), got %g", field, l.Rate)
@@ -311,6 +326,15 @@ func (l LayerSpec) check(i int, in []int) error {
 			names[i] = string(t)
 		}
 		return fmt.Errorf("keras: %s: unknown layer type %q (want one of %s)", field, l.Type, strings.Join(names, ", "))
+	}
+	if l.Mode != "" && l.Type != LayerRandomFlip {
+		return fmt.Errorf("keras: %s: Mode applies to RandomFlip only", field)
+	}
+	if (l.HeightFactor != 0 || l.WidthFactor != 0) && l.Type != LayerRandomTranslation {
+		return fmt.Errorf("keras: %s: HeightFactor and WidthFactor apply to RandomTranslation only", field)
+	}
+	if l.Factor != 0 && l.Type != LayerRandomRotation {
+		return fmt.Errorf("keras: %s: Factor applies to RandomRotation only", field)
 	}
 	if !l.KernelRegularizer.IsZero() && l.Type != LayerDense && l.Type != LayerConv2D {
 		return fmt.Errorf("keras: %s: KernelRegularizer applies to Dense and Conv2D layers only", field)

@@ -18,23 +18,29 @@ import (
 // layerParitySpec is one layer of a layers-parity case, in the JSON that
 // bench/keras/layers_parity.py reads; Weights are in Keras's order.
 type layerParitySpec struct {
-	Type       LayerType   `json:"type"`
-	Units      int         `json:"units,omitempty"`
-	Activation Activation  `json:"activation,omitempty"`
-	Momentum   float64     `json:"momentum,omitempty"`
-	Epsilon    float64     `json:"epsilon,omitempty"`
-	Rate       float64     `json:"rate,omitempty"`
-	Filters    int         `json:"filters,omitempty"`
-	KernelSize []int       `json:"kernel_size,omitempty"`
-	PoolSize   []int       `json:"pool_size,omitempty"`
-	Strides    []int       `json:"strides,omitempty"`
-	Padding    Padding     `json:"padding,omitempty"`
-	L2         float64     `json:"l2,omitempty"` // the kernel's L2 factor, added to the loss
-	Weights    [][]float32 `json:"weights,omitempty"`
+	Type         LayerType   `json:"type"`
+	Units        int         `json:"units,omitempty"`
+	Activation   Activation  `json:"activation,omitempty"`
+	Momentum     float64     `json:"momentum,omitempty"`
+	Epsilon      float64     `json:"epsilon,omitempty"`
+	Rate         float64     `json:"rate,omitempty"`
+	Filters      int         `json:"filters,omitempty"`
+	KernelSize   []int       `json:"kernel_size,omitempty"`
+	PoolSize     []int       `json:"pool_size,omitempty"`
+	Strides      []int       `json:"strides,omitempty"`
+	Padding      Padding     `json:"padding,omitempty"`
+	L2           float64     `json:"l2,omitempty"` // the kernel's L2 factor, added to the loss
+	Mode         FlipMode    `json:"mode,omitempty"`
+	HeightFactor float64     `json:"height_factor,omitempty"`
+	WidthFactor  float64     `json:"width_factor,omitempty"`
+	Factor       float64     `json:"factor,omitempty"`
+	Weights      [][]float32 `json:"weights,omitempty"`
 }
 
-// layersParityCase is a small model on a fixed batch (Kind "model") or a large draw of an
-// initializer (Kind "initializer").
+// layersParityCase is a small model on a fixed batch (Kind "model"), random preprocessing layers
+// in training on cifarlab's draws (Kind "augment"), a compiled cross-entropy on a batch of outputs
+// (Kind "loss") or a large draw of an initializer (Kind
+// "initializer").
 type layersParityCase struct {
 	Kind        string            `json:"kind"`
 	Name        string            `json:"name"`
@@ -45,6 +51,10 @@ type layersParityCase struct {
 	Layers      []layerParitySpec `json:"layers,omitempty"`
 	Adapt       []float32         `json:"adapt,omitempty"` // a Normalization's data
 	Keep        []float32         `json:"keep,omitempty"`  // an AlphaDropout's mask (1 kept)
+	U           [][]float32       `json:"u,omitempty"`     // the augment layers' draws, one slice per Keras call
+	Loss        Loss              `json:"loss,omitempty"`
+	FromLogits  bool              `json:"from_logits,omitempty"`
+	Labels      []float32         `json:"labels,omitempty"` // a loss case's class ids or one-hot rows
 	Initializer Initializer       `json:"initializer,omitempty"`
 	Shape       []int             `json:"shape,omitempty"`
 }
@@ -164,6 +174,49 @@ func layersParityCases(t *testing.T) []layersParityCase {
 	for i := range cases {
 		cases[i].Kind = "model"
 	}
+	for _, a := range []struct {
+		name   string
+		shape  []int
+		layers []layerParitySpec
+	}{
+		{"RandomFlip horizontal", []int{5, 6, 2}, []layerParitySpec{{Type: LayerRandomFlip, Mode: Horizontal}}},
+		{"RandomFlip vertical", []int{5, 6, 2}, []layerParitySpec{{Type: LayerRandomFlip, Mode: Vertical}}},
+		{"RandomFlip horizontal_and_vertical", []int{5, 6, 2}, []layerParitySpec{{Type: LayerRandomFlip, Mode: HorizontalAndVertical}}},
+		{"RandomTranslation 0.3, 0.2", []int{7, 9, 2}, []layerParitySpec{{Type: LayerRandomTranslation, HeightFactor: 0.3, WidthFactor: 0.2}}},
+		{"RandomTranslation 1, -1 (reflections beyond the edge)", []int{5, 6, 1}, []layerParitySpec{{Type: LayerRandomTranslation, HeightFactor: 1, WidthFactor: -1}}},
+		{"RandomRotation 0.1", []int{9, 7, 2}, []layerParitySpec{{Type: LayerRandomRotation, Factor: 0.1}}},
+		{"RandomRotation 0.5", []int{8, 8, 3}, []layerParitySpec{{Type: LayerRandomRotation, Factor: 0.5}}},
+		{"RandomRotation 1", []int{6, 5, 1}, []layerParitySpec{{Type: LayerRandomRotation, Factor: 1}}},
+		{"CIFAR images: flip, translation 0.1, rotation 0.1", []int{32, 32, 3}, []layerParitySpec{
+			{Type: LayerRandomFlip, Mode: Horizontal}, {Type: LayerRandomTranslation, HeightFactor: 0.1, WidthFactor: 0.1},
+			{Type: LayerRandomRotation, Factor: 0.1}}},
+	} {
+		n := batch
+		if a.shape[0] == 32 {
+			n = 4
+		}
+		cases = append(cases, layersParityCase{Kind: "augment", Name: a.name, InputShape: a.shape,
+			X: normal(n*product(a.shape), 1, 0.5), Training: true, Layers: append(a.layers, layerParitySpec{Type: LayerFlatten})})
+	}
+	// Logits of a batch of 8 in 5 classes: moderate ones, and a confident wrong prediction whose
+	// probability is far below the 1e-7 of the clip (from logits, nothing is clipped).
+	logits := normal(batch*5, 2, 0)
+	logits[0], logits[1] = -30, 30 // sample 0 (label 0) predicts class 1
+	ids := make([]float32, batch)
+	oneHot := make([]float32, batch*5)
+	for i := range ids {
+		if i > 0 {
+			ids[i] = float32(rng.IntN(5))
+		}
+		oneHot[i*5+int(ids[i])] = 1
+	}
+	for _, l := range []struct {
+		loss   Loss
+		labels []float32
+	}{{LossSparseCategoricalCrossentropy, ids}, {LossCategoricalCrossentropy, oneHot}} {
+		cases = append(cases, layersParityCase{Kind: "loss", Name: string(l.loss) + " from logits", InputShape: []int{5},
+			X: logits, Loss: l.loss, FromLogits: true, Labels: l.labels})
+	}
 	for _, init := range []Initializer{LeCunNormal, LeCunUniform, GlorotNormal, HeUniform, HeNormal, GlorotUniform} {
 		cases = append(cases, layersParityCase{Kind: "initializer", Name: string(init), Initializer: init, Shape: []int{400, 300}})
 	}
@@ -193,6 +246,12 @@ func (c *layersParityCase) goModel(t *testing.T) *Model {
 			layers = append(layers, AveragePooling2D(0).WithPoolSize(l.PoolSize[0], l.PoolSize[1]).WithStrides(l.Strides...).WithPadding(l.Padding))
 		case LayerGlobalAveragePooling2D:
 			layers = append(layers, GlobalAveragePooling2D())
+		case LayerRandomFlip:
+			layers = append(layers, RandomFlip(l.Mode))
+		case LayerRandomTranslation:
+			layers = append(layers, RandomTranslation(l.HeightFactor, l.WidthFactor))
+		case LayerRandomRotation:
+			layers = append(layers, RandomRotation(l.Factor))
 		case LayerNormalization:
 			norm, err := Normalization().Adapt(NewArray(c.Adapt, append([]int{-1}, c.InputShape...)...))
 			if err != nil {
@@ -251,6 +310,78 @@ func (c *layersParityCase) alphaDropoutMask(t *testing.T, m *Model) {
 	}
 }
 
+// augmentationDraws fills the U values of an augment case: the uniform draws that cifarlab's
+// training pass makes for each random layer (from the Go model's seed and parityKey), one slice of
+// the batch's values per call that Keras makes (RandomTranslation: the heights, then the widths).
+func (c *layersParityCase) augmentationDraws(t *testing.T, m *Model) {
+	t.Helper()
+	n := len(c.X) / product(c.InputShape)
+	for i, l := range m.spec.Layers {
+		if !isAugmentation(l.Type) {
+			continue
+		}
+		k := augmentationDraws(l.Type)
+		outs, err := execN(testBackend(t), func(key *graph.Node) *graph.Node {
+			return hashUniform(key.Graph(), []int{n, k}, m.spec.Seed, i, key, nil)
+		}, tensors.FromScalar(uint32(parityKey)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := tensors.MustCopyFlatData[float32](outs[0])
+		for j := range k {
+			col := make([]float32, n)
+			for b := range n {
+				col[b] = u[b*k+j]
+			}
+			c.U = append(c.U, col)
+		}
+	}
+}
+
+// goLoss computes a loss case the way a compiled model does (the engine's meanLoss on the model's
+// output): the loss and its gradient with respect to the output.
+func (c *layersParityCase) goLoss(t *testing.T) (float32, []float32) {
+	t.Helper()
+	m, err := Sequential(c.InputShape, ActivationLayer(Linear))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(CompileConfig{Optimizer: SGD(0.1), Loss: c.Loss, FromLogits: c.FromLogits}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.dropEngine)
+	e, err := m.engineFor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, err := model.NewExec(e.backend, m.store, func(_ *model.Scope, x, y *graph.Node) []*graph.Node {
+		out, logits := e.forward(x, pass{})
+		loss := e.meanLoss(out, logits, y)
+		return []*graph.Node{loss, graph.Gradient(loss, x)[0]}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	n := len(c.Labels)
+	var y *tensors.Tensor
+	if c.Loss.Sparse() {
+		ids := make([]int32, n)
+		for i, v := range c.Labels {
+			ids[i] = int32(v)
+		}
+		y = tensors.FromFlatDataAndDimensions(ids, n)
+	} else {
+		n /= c.InputShape[0]
+		y = tensors.FromFlatDataAndDimensions(c.Labels, n, c.InputShape[0])
+	}
+	outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(c.X, n, c.InputShape[0]), y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tensors.ToScalar[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1])
+}
+
 // goRun runs a case's forward pass and the gradients of sum(y·r) with respect to x and to every
 // trainable weight (in m.weights order, kernel then bias), through cifarlab's own forward.
 func (c *layersParityCase) goRun(t *testing.T, m *Model) (y, gradX []float32, grads map[[2]string][]float32) {
@@ -298,18 +429,23 @@ func (c *layersParityCase) goRun(t *testing.T, m *Model) (y, gradX []float32, gr
 
 // cifarlab's new layers compute what Keras 3's do: forward values, the gradients with respect to
 // the inputs and every trainable weight, BatchNormalization's moving statistics after a training
-// step, an adapted Normalization's statistics, AlphaDropout's transform on a given mask, and the
+// step, an adapted Normalization's statistics, AlphaDropout's transform on a given mask, the random
+// preprocessing layers' outputs in training on cifarlab's draws, the cross-entropies from logits
+// (value and gradient, a confident wrong prediction unclipped), and the
 // statistics of the initializers' draws (Keras through bench/keras/layers_parity.py, JAX backend).
 func TestLayersParityWithKeras(t *testing.T) {
 	py := kerasPythonOrSkip(t)
 	cases := layersParityCases(t)
 	models := make([]*Model, len(cases))
 	for i := range cases {
-		if cases[i].Kind == "model" {
+		if cases[i].Kind == "model" || cases[i].Kind == "augment" {
 			models[i] = cases[i].goModel(t)
 			models[i].SetOutput(nil)
 			t.Cleanup(models[i].dropEngine)
 			cases[i].alphaDropoutMask(t, models[i])
+		}
+		if cases[i].Kind == "augment" {
+			cases[i].augmentationDraws(t, models[i])
 		}
 	}
 	in, err := json.Marshal(cases)
@@ -325,6 +461,18 @@ func TestLayersParityWithKeras(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			if c.Kind == "initializer" {
 				initializerParity(t, c, want[i])
+				return
+			}
+			if c.Kind == "loss" {
+				value, gradX := c.goLoss(t)
+				compareParity(t, "loss", []float32{value}, want[i].Y, 0)
+				compareParity(t, "gradient w.r.t. the logits", gradX, want[i].GradX, 0)
+				return
+			}
+			if c.Kind == "augment" {
+				// cifarlab's whole training pass (its draws, their transformation and the
+				// transform) against Keras's layers on the same draws.
+				compareParity(t, "output", trainingPass(t, models[i], c.X, parityKey), want[i].Y, 0)
 				return
 			}
 			m := models[i]

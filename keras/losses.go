@@ -43,9 +43,9 @@ func perSampleLoss(loss Loss, probs, labels *graph.Node) *graph.Node {
 	return graph.Neg(graph.ReduceSum(graph.Mul(labels, graph.Log(p)), -1))
 }
 
-// correctCount builds the number of samples whose most probable class is the label's (as a
-// float32 scalar): Keras's categorical_accuracy for one-hot labels and sparse_categorical_accuracy
-// for class ids, summed instead of averaged.
+// correctCount builds the number of samples whose most probable class (the largest probability, or
+// logit with FromLogits) is the label's (as a float32 scalar): Keras's categorical_accuracy for
+// one-hot labels and sparse_categorical_accuracy for class ids, summed instead of averaged.
 func correctCount(probs, labels *graph.Node) *graph.Node {
 	predicted := graph.ArgMax(probs, -1, dtypes.Int32)
 	if labels.Rank() == 2 {

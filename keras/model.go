@@ -100,6 +100,9 @@ func normalizeSpec(spec ModelSpec) (ModelSpec, [][]int, error) {
 	for i := range layers {
 		l := &layers[i]
 		l.fill2DDefaults()
+		if l.Type == LayerRandomFlip && l.Mode == "" {
+			l.Mode = HorizontalAndVertical // Keras's default mode
+		}
 		if l.Type == LayerDense || l.Type == LayerConv2D {
 			if l.KernelInitializer == "" {
 				l.KernelInitializer = "glorot_uniform"

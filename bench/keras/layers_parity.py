@@ -12,9 +12,20 @@ Normalization's mean and variance). A Normalization is adapted to the case's "ad
 Keras itself. An AlphaDropout draws its mask from the case's "keep" values (1 kept, 0 dropped)
 instead of its random generator, so that Keras's own formula runs on cifarlab's mask.
 
+A case "augment" runs random preprocessing layers (RandomFlip, RandomTranslation, RandomRotation) in
+training on cifarlab's draws: every call of the JAX backend's random.uniform that the layers make
+returns the next of the case's "u" values (uniform in [0, 1), scaled to the call's [minval,
+maxval) as jax.random.uniform scales them), so that Keras's own get_random_transformation and
+transform_images run on the values cifarlab drew. The result is the output y.
+
+A case "loss" computes a Keras cross-entropy loss object (its "loss" name and "from_logits") on the
+case's x as the model's output and its "labels" (class ids or one-hot rows): y is the loss value
+(Keras's mean over the batch) and grad_x its gradient with respect to x.
+
 A case "initializer" instead draws a kernel of the given shape with a Keras initializer and
 returns its mean, standard deviation and largest magnitude.
 """
+import importlib
 import json
 import os
 import sys
@@ -39,6 +50,21 @@ def _uniform(shape, *args, **kwargs):
 
 
 keras_ops.random.uniform = _uniform
+
+_draws = []
+_jax_random = importlib.import_module("keras.src.backend.jax.random")
+_jax_uniform = _jax_random.uniform
+
+
+def _drawn_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    """The backend's random.uniform, or the next of an augment case's draws scaled to [minval, maxval)."""
+    if not _draws:
+        return _jax_uniform(shape, minval=minval, maxval=maxval, dtype=dtype, seed=seed)
+    u = jnp.reshape(jnp.asarray(_draws.pop(0), dtype="float32"), shape)
+    return u * (jnp.float32(maxval) - jnp.float32(minval)) + jnp.float32(minval)
+
+
+_jax_random.uniform = _drawn_uniform
 
 
 def regularizer(spec):
@@ -70,6 +96,12 @@ def layer(spec):
                                              padding=spec["padding"])
     if t == "GlobalAveragePooling2D":
         return keras.layers.GlobalAveragePooling2D()
+    if t == "RandomFlip":
+        return keras.layers.RandomFlip(spec["mode"])
+    if t == "RandomTranslation":
+        return keras.layers.RandomTranslation(spec.get("height_factor", 0.0), spec.get("width_factor", 0.0))
+    if t == "RandomRotation":
+        return keras.layers.RandomRotation(spec["factor"])
     raise ValueError(f"unknown layer {t}")
 
 
@@ -81,6 +113,22 @@ def run_case(c):
         return {"mean": float(w.mean()), "std": float(w.std()), "max_abs": float(np.abs(w).max())}
     shape = tuple(c["input_shape"])
     x = np.asarray(c["x"], dtype=np.float32).reshape((-1,) + shape)
+    if c["kind"] == "loss":
+        sparse = c["loss"] == "sparse_categorical_crossentropy"
+        cls = keras.losses.SparseCategoricalCrossentropy if sparse else keras.losses.CategoricalCrossentropy
+        loss_fn = cls(from_logits=c["from_logits"])
+        labels = np.asarray(c["labels"], dtype=np.int32 if sparse else np.float32)
+        if not sparse:
+            labels = labels.reshape(x.shape)
+        value, gx = jax.value_and_grad(lambda z: loss_fn(labels, z))(jnp.asarray(x))
+        return {"y": [float(value)], "grad_x": np.asarray(gx, dtype=np.float64).ravel().tolist()}
+    if c["kind"] == "augment":
+        model = keras.Sequential([keras.Input(shape)] + [layer(spec) for spec in c["layers"]])
+        _draws.extend(c["u"])
+        y = model(jnp.asarray(x), training=True)
+        if _draws:
+            raise ValueError(f"{c['name']}: Keras drew {len(c['u']) - len(_draws)} of the {len(c['u'])} draws")
+        return {"y": np.asarray(y, dtype=np.float64).ravel().tolist()}
     layers = []
     for spec in c["layers"]:
         lay = layer(spec)

@@ -120,6 +120,49 @@ func TestKeyCoversCNNLayers(t *testing.T) {
 	}
 }
 
+// The run key covers the augmentation layers' settings and FromLogits (a model compiled without
+// FromLogits has no from_logits in its JSON, so the labs' keys are unchanged: keras's
+// TestFromLogitsSaved).
+func TestKeyCoversAugmentationAndFromLogits(t *testing.T) {
+	x, y := blobs(26, 32)
+	cfg := keras.FitConfig{Epochs: 1, BatchSize: 8}
+	flip, shift, turn := keras.RandomFlip(keras.Horizontal), keras.RandomTranslation(0.1, 0.1), keras.RandomRotation(0.1)
+	key := func(t *testing.T, fromLogits bool, layers ...keras.LayerSpec) string {
+		t.Helper()
+		m, err := keras.Sequential([]int{4, 4, 2}, append(layers, keras.Flatten(), keras.Dense(4, keras.Linear))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Compile(keras.CompileConfig{Optimizer: keras.Adam(0.01), Loss: keras.LossCategoricalCrossentropy, FromLogits: fromLogits}); err != nil {
+			t.Fatal(err)
+		}
+		k, err := runs.Key(m, x, y, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	base := key(t, true, flip, shift, turn)
+	if again := key(t, true, keras.RandomFlip(keras.Horizontal), shift, turn); again != base {
+		t.Errorf("the same model has keys %s and %s", base, again)
+	}
+	if key(t, true, keras.RandomFlip(""), shift, turn) != key(t, true, keras.RandomFlip(keras.HorizontalAndVertical), shift, turn) {
+		t.Errorf("RandomFlip's default mode written out changes the key")
+	}
+	for name, k := range map[string]string{
+		"flip mode":                 key(t, true, keras.RandomFlip(keras.Vertical), shift, turn),
+		"translation height factor": key(t, true, flip, keras.RandomTranslation(0.2, 0.1), turn),
+		"translation width factor":  key(t, true, flip, keras.RandomTranslation(0.1, 0.2), turn),
+		"rotation factor":           key(t, true, flip, shift, keras.RandomRotation(0.2)),
+		"no augmentation":           key(t, true),
+		"without FromLogits":        key(t, false, flip, shift, turn),
+	} {
+		if k == base {
+			t.Errorf("%s: the run key did not change", name)
+		}
+	}
+}
+
 // A memoized CNN run is saved and loaded back whole: a second FitOrLoad of the same model loads
 // it, with the trained kernels, BatchNormalization's moving statistics and the History.
 func TestCNNRunLoaded(t *testing.T) {
