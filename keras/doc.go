@@ -33,7 +33,7 @@
 //	x := keras.NewPixelArray(pixels, -1, 32, 32, 3) // uint8 pixels fed as pixel/255
 //	y := keras.OneHot(oneHot, 10)
 //	hist, err := m.Fit(ctx, x, y, keras.FitConfig{Epochs: 50, BatchSize: 32, ValidationSplit: 0.2, Verbose: 2,
-//		Callbacks: []keras.Callback{keras.&EarlyStopping{Monitor: "val_loss", Patience: 10, RestoreBestWeights: true}}})
+//		Callbacks: []keras.Callback{&keras.EarlyStopping{Monitor: "val_loss", Patience: 10, RestoreBestWeights: true}}})
 //
 // The numerics follow Keras 3 on TensorFlow: Glorot-uniform kernels and zero biases by default,
 // Keras's optimizer formulas and defaults (ε = 1e-7), the cross-entropy of a softmax output computed
