@@ -69,8 +69,9 @@ go test -run '^$' -fuzz FuzzDecodePythonBatch -fuzztime "${FUZZTIME:-15s}" -fuzz
 # of the PDFs.
 nbrun/test.sh
 
-# The class hub (issue 19): JupyterHub with three students and a teacher as system users, Playwright,
-# exercise2 at the same time, isolation, PDFs, a clean stop (~6 min; skipped, saying so, when not root).
+# The class hub (issues 19, 28): JupyterHub with three students and a teacher as system users, Playwright,
+# exercise2 at the same time, isolation, limits, nbgrader's round trip, the idle culler, a clean stop (~6 min;
+# skipped, saying so, when not root).
 # As root it installs the hub in /opt/cifarlab and creates users, groups and cgroups (it says which
 # in one line first); CIFARLAB_SKIP_HUB=1 skips it.
 hub/test.sh

@@ -48,7 +48,7 @@ fi
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then cgroups=/sys/fs/cgroup/cifarlab-hub/USER
 else cgroups="/sys/fs/cgroup/{cpu,memory,pids}/cifarlab-hub/USER"; fi
 if [ "${1:-}" = --skip-setup ]; then install=""
-else install="hub/setup.sh's install (Debian packages, $PREFIX, ${CIFARLAB_HUB_STATE:-/var/lib/cifarlab-hub}, /etc/profile.d/cifarlab-hub.sh, the groups ${CIFARLAB_HUB_STUDENTS:-cifarlab-students} and ${CIFARLAB_HUB_TEACHERS:-cifarlab-teachers}; kept), "; fi
+else install="hub/setup.sh's install (Debian packages, $PREFIX, ${CIFARLAB_HUB_STATE:-/var/lib/cifarlab-hub}, /etc/profile.d/cifarlab-hub.sh, nbgrader's exchange ${CIFARLAB_HUB_EXCHANGE:-/srv/cifarlab/exchange}, the groups ${CIFARLAB_HUB_STUDENTS:-cifarlab-students} and ${CIFARLAB_HUB_TEACHERS:-cifarlab-teachers}; kept), "; fi
 say "as root, this creates: ${install}nbgrader's course ${CIFARLAB_HUB_EXCHANGE:-/srv/cifarlab/exchange}/cifarlab-test$$ (removed at the end), the Unix users chsa$$ chsb$$ chsc$$ chta$$ with homes in /home and their groups chs$$ cht$$ (removed at the end, with all they own in /tmp: their private temporary folders /tmp/cifarlab-tmp-UID and what the test plants there), cgroups $cgroups for each student (the cifarlab-hub parent kept), /tmp/cifarlab-hub-test.*, hub/node_modules and out/hub; CIFARLAB_SKIP_HUB=1 skips this test"
 [ "${1:-}" = --skip-setup ] || "$HERE/setup.sh"
 VENV=$PREFIX/hub
