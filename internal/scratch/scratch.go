@@ -107,6 +107,12 @@ func lockTemp(path string) (l *Lock, ok bool, err error) {
 		}
 		return nil, false, nil
 	}
+	if !sameFile(f, path) {
+		// Another process's RemoveStale took the new temporary for a stale one (between its
+		// creation and this lock) and removed it while we waited: the lock is on nothing.
+		f.Close()
+		return nil, false, nil
+	}
 	return &Lock{f: f, path: path}, true, nil
 }
 
