@@ -131,6 +131,7 @@ func (e *engine) withRegularization(loss *graph.Node) *graph.Node {
 type pass struct {
 	training bool
 	key, row *graph.Node
+	layers   int // when > 0, only the first layers layers run (PredictLayer)
 }
 
 // forward builds the model's output probabilities for a batch x ([B, input shape...]) in the
@@ -159,6 +160,9 @@ func (e *engine) forward(x *graph.Node, p pass) (out, logits *graph.Node) {
 		return graph.Mul(graph.ConvertDType(p.row, dtypes.Uint32), graph.Scalar(g, dtypes.Uint32, uint32(x.Shape().Size()/batch)))
 	}
 	for i, l := range m.spec.Layers {
+		if p.layers > 0 && i >= p.layers {
+			break
+		}
 		switch l.Type {
 		case LayerFlatten:
 			x = graph.Reshape(x, batch, x.Shape().Size()/batch)
