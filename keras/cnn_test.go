@@ -401,28 +401,7 @@ func TestSaveLoadCNN(t *testing.T) {
 			t.Errorf("layer %d (%s) differs after Load", i, a[i].Name)
 		}
 	}
-	p1, err := m.Predict(x, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p2, err := loaded.Predict(x, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(p1.Data, p2.Data) {
-		t.Errorf("the loaded model predicts differently")
-	}
-	h1, err := m.Fit(context.Background(), x, ids, FitConfig{Epochs: 1, BatchSize: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h2, err := loaded.Fit(context.Background(), x, ids, FitConfig{Epochs: 1, BatchSize: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h1.Epochs[0].Loss != h2.Epochs[0].Loss {
-		t.Errorf("the next epoch's loss: saved model %v, loaded %v", h1.Epochs[0].Loss, h2.Epochs[0].Loss)
-	}
+	assertLoadedAsSaved(t, m, loaded, x, ids)
 }
 
 // Conv2D's output and gradients with respect to its input and kernel against a direct computation

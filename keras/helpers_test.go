@@ -1,7 +1,9 @@
 package keras
 
 import (
+	"context"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,4 +111,32 @@ func exercise2Model() (*Model, error) {
 		return nil, err
 	}
 	return m, m.Compile(CompileConfig{Optimizer: Nadam(0.001), Loss: LossSparseCategoricalCrossentropy, Metrics: []Metric{MetricAccuracy}})
+}
+
+// assertLoadedAsSaved checks that loaded, a Load of m's Save, predicts what m predicts on x and
+// trains on as m does: the next epoch's loss (weights and optimizer state restored) is the same.
+func assertLoadedAsSaved(t *testing.T, m, loaded *Model, x Array, ids Labels) {
+	t.Helper()
+	p1, err := m.Predict(x, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := loaded.Predict(x, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p1.Data, p2.Data) {
+		t.Errorf("the loaded model predicts differently")
+	}
+	h1, err := m.Fit(context.Background(), x, ids, FitConfig{Epochs: 1, BatchSize: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, err := loaded.Fit(context.Background(), x, ids, FitConfig{Epochs: 1, BatchSize: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h1.Epochs[0].Loss != h2.Epochs[0].Loss {
+		t.Errorf("the next epoch's loss: saved model %v, loaded %v", h1.Epochs[0].Loss, h2.Epochs[0].Loss)
+	}
 }

@@ -321,30 +321,9 @@ func TestSaveLoadNewLayers(t *testing.T) {
 	if !slices.Equal(loaded.Spec().Layers[0].Mean, m.Spec().Layers[0].Mean) || !slices.Equal(loaded.Spec().Layers[0].Variance, m.Spec().Layers[0].Variance) {
 		t.Errorf("the Normalization's statistics were not kept")
 	}
-	p1, err := m.Predict(x, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p2, err := loaded.Predict(x, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(p1.Data, p2.Data) {
-		t.Errorf("the loaded model predicts differently")
-	}
 	// Training on from the loaded model is training on from the saved one (the optimizer's slots
 	// of gamma and beta included).
-	h1, err := m.Fit(context.Background(), x, ids, FitConfig{Epochs: 1, BatchSize: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h2, err := loaded.Fit(context.Background(), x, ids, FitConfig{Epochs: 1, BatchSize: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h1.Epochs[0].Loss != h2.Epochs[0].Loss {
-		t.Errorf("the next epoch's loss: saved model %v, loaded %v", h1.Epochs[0].Loss, h2.Epochs[0].Loss)
-	}
+	assertLoadedAsSaved(t, m, loaded, x, ids)
 }
 
 // MC Dropout: a sample's masks do not depend on the batch size, two samples differ, MCPredict is
